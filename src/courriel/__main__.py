@@ -1,0 +1,5 @@
+"""``python -m courriel`` runs the ``courriel`` command."""
+
+from courriel.cli import main
+
+raise SystemExit(main())

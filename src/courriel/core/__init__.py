@@ -1,0 +1,1 @@
+"""Tiny shared kernel: clock, errors, logging. No mail knowledge lives here."""
