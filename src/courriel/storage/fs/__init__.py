@@ -1,0 +1,1 @@
+"""File-system backends: the content-addressed blob store of the embedded mode."""

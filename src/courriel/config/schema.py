@@ -1,0 +1,441 @@
+"""The schema of ``courriel.toml``: every static setting, its type, default, limits and help.
+
+This is the single source for defaults, validation (``load``), the sample file (``sample``)
+and the reference page (``reference``, rendered to ``docs/configuration.md``). Each settings
+class is a frozen dataclass; each field's metadata says whether it is a setting
+(``option(kind, help)``) or a nested table (``section(help)``).
+
+To add a section (``[smtp]``, ``[queue]``...): write a ``@dataclass(frozen=True, kw_only=True)``
+class whose fields all have a default and ``metadata=option(...)``, add it to ``Config`` with
+``field(default_factory=TheClass, metadata=section(...))``, then regenerate the reference page
+(``python -m courriel.config.docs > docs/configuration.md``). Loading, environment overrides,
+the sample and the docs follow on their own.
+
+Dynamic data (domains, accounts, aliases, keys) is not configuration: it lives in the store.
+This module must not read files or the environment; it only declares.
+"""
+
+from __future__ import annotations
+
+import functools
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+from courriel.config.kinds import (
+    AddressList,
+    Boolean,
+    ByteSize,
+    Choice,
+    Duration,
+    FilePath,
+    Hostname,
+    Integer,
+)
+from courriel.config.metadata import (
+    ListenerProtocol,
+    ListenerRole,
+    OptionSpec,
+    SectionSpec,
+    TlsMode,
+    describe_sections,
+    index_options,
+    option,
+    section,
+)
+from courriel.config.types import KIB, MINUTE
+
+StorageBackend = Literal["sqlite"]
+TlsVersion = Literal["TLSv1.2", "TLSv1.3"]
+HierarchySeparator = Literal["/", "."]
+LogLevel = Literal["debug", "info", "warning", "error"]
+LogFormat = Literal["text", "json"]
+
+PORT = Integer(1, 65535)
+
+# Facts about the whole file, shown at the top of the sample file and of the reference page.
+OVERVIEW: tuple[str, ...] = (
+    "`courriel.toml` holds the static settings of one courriel server. It lives in the data "
+    "directory; relative paths in it are relative to that directory.",
+    "Any setting can be overridden by an environment variable named "
+    "COURRIEL_<SECTION>_<KEY>, for example COURRIEL_LOG_LEVEL=debug or "
+    "COURRIEL_LISTENERS_IMAP_PORT=1143. Lists are comma-separated there.",
+    'Sizes are a number of bytes or a string such as "50 MiB", "10M" or "1.5 GB" (K, M, G, T '
+    "and KiB, MiB, GiB, TiB are powers of 1024; KB, MB, GB, TB powers of 1000). Durations "
+    'are a number of seconds or a string such as "30s", "15m", "4h", "5d" or "1h30m".',
+    "Domains, accounts, aliases and keys are not configured here: they live in the store "
+    "and are managed with the `courriel` command or the admin web interface.",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerSettings:
+    hostname: str = field(
+        default_factory=socket.getfqdn,
+        metadata=option(
+            Hostname(),
+            "Fully qualified name of this server: used in SMTP, IMAP and POP3 greetings, in "
+            "Received header fields and as the name on the TLS certificate. `courriel init` "
+            "always writes it.",
+            default_doc="this machine's fully qualified name (`socket.getfqdn()`), "
+            "looked up at load",
+        ),
+    )
+    dev: bool = field(
+        default=False,
+        metadata=option(
+            Boolean(),
+            "Development mode: every listener must be on a loopback address, plaintext "
+            "authentication is allowed on loopback and DNS answers come from a mock resolver. "
+            "Never enable it on a server reachable from other machines.",
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class StorageSettings:
+    backend: StorageBackend = field(
+        default="sqlite",
+        metadata=option(
+            Choice.of(
+                StorageBackend,
+                unavailable={
+                    "postgres": 'the "postgres" backend is not available yet; '
+                    'use "sqlite" (the only backend today)'
+                },
+            ),
+            'Where mail, accounts and the queue are kept. "sqlite": one SQLite database plus '
+            "message files under `path`, on this machine.",
+        ),
+    )
+    path: Path = field(
+        default=Path("store"),
+        metadata=option(FilePath(), "Directory holding the database and the message files."),
+    )
+    readers: int = field(
+        default=4,
+        metadata=option(
+            Integer(1, 64),
+            "Read-only database connections that serve lookups in parallel with the single "
+            "writer.",
+        ),
+    )
+    batch_limit: int = field(
+        default=256,
+        metadata=option(
+            Integer(1, 10000),
+            "Most writes the writer groups into one commit. Bigger batches give more "
+            "throughput under load; every write is still acknowledged only once durable.",
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TlsSettings:
+    certificate: Path = field(
+        default=Path("tls/cert.pem"),
+        metadata=option(
+            FilePath(),
+            "PEM file with the server certificate followed by its chain. Must exist and be "
+            "readable when any listener using TLS is enabled.",
+        ),
+    )
+    key: Path = field(
+        default=Path("tls/key.pem"),
+        metadata=option(
+            FilePath(),
+            "PEM file with the certificate's private key; keep it readable by the courriel "
+            "user only. Must exist and be readable when any listener using TLS is enabled.",
+        ),
+    )
+    min_version: TlsVersion = field(
+        default="TLSv1.2",
+        metadata=option(
+            Choice.of(TlsVersion),
+            "Oldest TLS version accepted. TLS 1.0 and 1.1 are never offered (RFC 8996).",
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListenerSettings:
+    """One ``[listeners.NAME]`` table; the default port depends on NAME (see ListenersSettings)."""
+
+    enabled: bool = field(
+        default=True, metadata=option(Boolean(), "Whether to open this listener.")
+    )
+    addresses: tuple[str, ...] = field(
+        default=("0.0.0.0", "::"),  # noqa: S104 - a mail server listens on every interface
+        metadata=option(
+            AddressList(),
+            'IP addresses to listen on: "0.0.0.0" is every IPv4 address, "::" every IPv6 '
+            "address.",
+        ),
+    )
+    port: int = field(metadata=option(PORT, "TCP port to listen on."))
+
+
+def _listener(role: ListenerRole, help_text: str) -> Any:
+    return field(
+        default_factory=functools.partial(ListenerSettings, port=role.standard_port),
+        metadata=section(help_text, listener=role),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListenersSettings:
+    smtp: ListenerSettings = _listener(
+        ListenerRole("smtp", "starttls", 25, 2525),
+        "SMTP MX: receives mail for your domains from other servers (RFC 5321), with "
+        "STARTTLS (RFC 3207).",
+    )
+    submission: ListenerSettings = _listener(
+        ListenerRole("submission", "starttls", 587, 2587),
+        "Message submission from your users' mail clients (RFC 6409), with STARTTLS "
+        "(RFC 3207) before authentication.",
+    )
+    submissions: ListenerSettings = _listener(
+        ListenerRole("submission", "implicit", 465, 2465),
+        "Message submission over implicit TLS (RFC 8314 §3.3).",
+    )
+    imap: ListenerSettings = _listener(
+        ListenerRole("imap", "starttls", 143, 2143),
+        "IMAP (RFC 9051) with STARTTLS.",
+    )
+    imaps: ListenerSettings = _listener(
+        ListenerRole("imap", "implicit", 993, 2993),
+        "IMAP over implicit TLS (RFC 8314 §3.3).",
+    )
+    pop3: ListenerSettings = _listener(
+        ListenerRole("pop3", "starttls", 110, 2110),
+        "POP3 (RFC 1939) with STLS (RFC 2595).",
+    )
+    pop3s: ListenerSettings = _listener(
+        ListenerRole("pop3", "implicit", 995, 2995),
+        "POP3 over implicit TLS (RFC 8314 §3.3).",
+    )
+    https: ListenerSettings = _listener(
+        ListenerRole("http", "implicit", 443, 8443),
+        "HTTPS: webmail, administration, CalDAV/CardDAV, ActiveSync and autoconfig.",
+    )
+    http: ListenerSettings = _listener(
+        ListenerRole("http", "none", 80, 8080),
+        "Plain HTTP: ACME http-01 challenges (RFC 8555 §8.3) and a redirect to HTTPS.",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class LimitsSettings:
+    max_message_size: int = field(
+        default=50 * 1024 * 1024,
+        metadata=option(
+            ByteSize(minimum=64 * KIB, reason="RFC 5321 §4.5.3.1.10"),
+            "Largest message accepted by SMTP, submission and IMAP APPEND; advertised with "
+            "the SMTP SIZE extension (RFC 1870).",
+        ),
+    )
+    max_recipients: int = field(
+        default=100,
+        metadata=option(
+            Integer(100, 100_000, reason="RFC 5321 §4.5.3.1.8"),
+            "Most recipients in one SMTP transaction. RFC 5321 §4.5.3.1.8 requires accepting "
+            "at least 100.",
+        ),
+    )
+    max_connections_per_ip: int = field(
+        default=20,
+        metadata=option(
+            Integer(1, 100_000),
+            "Most simultaneous connections from one IP address, over all listeners.",
+        ),
+    )
+    max_line_length: int = field(
+        default=8192,
+        metadata=option(
+            Integer(1000, 1024 * 1024, reason="RFC 5321 §4.5.3.1.6"),
+            "Longest command or text line accepted, in bytes including CRLF. SMTP needs "
+            "1000 (RFC 5321 §4.5.3.1.6); IMAP clients may send 8192 (RFC 7162 §4).",
+        ),
+    )
+    command_timeout: float = field(
+        default=5 * MINUTE,
+        metadata=option(
+            Duration(minimum=1.0),
+            "How long a client may stay silent while the server waits for its next command "
+            "(SMTP, POP3, IMAP before login) before the connection is closed. RFC 5321 "
+            "§4.5.3.2.7 asks SMTP servers to wait at least 5 minutes.",
+        ),
+    )
+    idle_timeout: float = field(
+        default=30 * MINUTE,
+        metadata=option(
+            Duration(minimum=30 * MINUTE, reason="RFC 9051 §5.4"),
+            "How long an authenticated IMAP session may stay inactive, IDLE included, "
+            "before it is logged out. RFC 9051 §5.4 requires at least 30 minutes.",
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailboxSettings:
+    default_quota: int = field(
+        default=0,
+        metadata=option(
+            ByteSize(),
+            "Storage quota of a new account; 0 means unlimited. Each account may override it.",
+        ),
+    )
+    trash_retention: float = field(
+        default=30 * 86400.0,
+        metadata=option(
+            Duration(),
+            "How long messages stay in Trash before they are deleted for good; 0 keeps them "
+            "forever.",
+        ),
+    )
+    junk_retention: float = field(
+        default=30 * 86400.0,
+        metadata=option(
+            Duration(),
+            "How long messages stay in Junk before they are deleted for good; 0 keeps them "
+            "forever.",
+        ),
+    )
+    hierarchy_separator: HierarchySeparator = field(
+        default="/",
+        metadata=option(
+            Choice.of(HierarchySeparator),
+            'Character between levels of IMAP mailbox names, as in "Archive/2024" '
+            "(RFC 9051 §5.1.1). Choose it before creating accounts.",
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogSettings:
+    level: LogLevel = field(
+        default="info",
+        metadata=option(Choice.of(LogLevel), "Least severe events that are logged."),
+    )
+    format: LogFormat = field(
+        default="text",
+        metadata=option(
+            Choice.of(LogFormat),
+            '"text": one readable line per event; "json": one JSON object per line, for log '
+            "collectors.",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a resolved value came from: the file, an environment variable, or the default."""
+
+    kind: Literal["default", "file", "environment"]
+    name: str = ""
+
+    def __str__(self) -> str:
+        if self.kind == "environment":
+            return f"environment variable {self.name}"
+        if self.kind == "file":
+            return self.name
+        return "default"
+
+
+@dataclass(frozen=True)
+class EnabledListener:
+    """A listener to open, with what its name implies."""
+
+    name: str
+    protocol: ListenerProtocol
+    tls: TlsMode
+    addresses: tuple[str, ...]
+    port: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    """The resolved configuration of one courriel instance.
+
+    Relative paths are already resolved against ``data_dir`` (the directory holding
+    ``source``); sizes are ``int`` bytes and durations ``float`` seconds.
+    """
+
+    data_dir: Path
+    source: Path
+    server: ServerSettings = field(
+        default_factory=ServerSettings, metadata=section("Identity and mode of this server.")
+    )
+    storage: StorageSettings = field(
+        default_factory=StorageSettings,
+        metadata=section("Where mail and accounts are stored, relative to the data directory."),
+    )
+    tls: TlsSettings = field(
+        default_factory=TlsSettings,
+        metadata=section("Certificate and protocol versions shared by every TLS listener."),
+    )
+    listeners: ListenersSettings = field(
+        default_factory=ListenersSettings,
+        metadata=section(
+            "Network listeners. The name of each table fixes its protocol and TLS mode: "
+            '"starttls" listeners start in plaintext and upgrade, "implicit" ones speak TLS '
+            'from the first byte, "none" never uses TLS.'
+        ),
+    )
+    limits: LimitsSettings = field(
+        default_factory=LimitsSettings,
+        metadata=section("Limits on what clients may send or hold, for every protocol."),
+    )
+    mailbox: MailboxSettings = field(
+        default_factory=MailboxSettings,
+        metadata=section("Defaults and housekeeping for users' mailboxes."),
+    )
+    log: LogSettings = field(
+        default_factory=LogSettings, metadata=section("What is logged and how.")
+    )
+    origins: Mapping[str, Origin] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False, compare=False
+    )
+
+    def origin(self, key: str) -> Origin:
+        """Where the value of the dotted ``key`` came from."""
+        if key not in OPTIONS:
+            raise KeyError(key)
+        return self.origins.get(key, Origin("default"))
+
+    def value(self, key: str) -> Any:
+        """The typed value of the dotted ``key`` (``"listeners.imap.port"``)."""
+        spec = OPTIONS[key]
+        settings: Any = self
+        for part in spec.section.split("."):
+            settings = getattr(settings, part)
+        return getattr(settings, spec.name)
+
+    def to_flat_dict(self) -> dict[str, Any]:
+        """Every setting by dotted key, typed as on this object."""
+        return {key: self.value(key) for key in OPTIONS}
+
+    def enabled_listeners(self) -> tuple[EnabledListener, ...]:
+        """The listeners to open, in schema order, with their protocol and TLS mode."""
+        enabled = []
+        for spec in LISTENERS:
+            role = spec.info.listener
+            assert role is not None
+            settings: ListenerSettings = getattr(self.listeners, spec.name)
+            if settings.enabled:
+                enabled.append(
+                    EnabledListener(
+                        spec.name, role.protocol, role.tls, settings.addresses, settings.port
+                    )
+                )
+        return tuple(enabled)
+
+
+SECTIONS: tuple[SectionSpec, ...] = describe_sections(Config)
+OPTIONS: Mapping[str, OptionSpec] = MappingProxyType(dict(index_options(SECTIONS)))
+LISTENERS: tuple[SectionSpec, ...] = tuple(
+    spec for top in SECTIONS for spec in top.walk() if spec.info.listener is not None
+)

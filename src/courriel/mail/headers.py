@@ -1,0 +1,121 @@
+"""Header blocks: where a header ends, its fields with byte offsets, unfolding.
+
+Owns the byte-level scan of an RFC 5322 §2.2 header section (and of a MIME part's header,
+RFC 2045 §3): finding the end of the header and the start of the body, splitting the block
+into fields (name, raw value, offsets) and unfolding values (RFC 5322 §2.2.3). Works on the
+raw message bytes with ``start``/``end`` bounds so that nothing is copied and every offset
+is an offset into the raw message.
+
+Tolerance rules (the same as Python's ``email`` package, compat32): the header ends at the
+first line that is neither a field (``name:``) nor a continuation (starts with a blank); if
+that line is empty it is the separator and the body starts after it, otherwise there is no
+separator and the body starts at that line. Field names may carry 8-bit bytes; values may
+carry anything but a line feed. LF-only and mixed line endings are accepted.
+
+Must not: decode charsets or encoded words (see ``charset`` and ``encoded_words``), or
+allocate per byte: the scans are single compiled regular expressions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Limit for split_header_fields: a header of 1 MB of one-byte fields must not yield a list
+# of 500,000 objects.
+MAX_HEADER_FIELDS = 10_000
+
+# RFC 5322 §2.2 field = name ":" value CRLF, with obs-FWS (§4.5.3) before the colon and
+# continuation lines (§2.2.3). A last line without a line ending is accepted at ``end``.
+_HEADER_LINES = re.compile(
+    rb"(?:[^\x00-\x20\x7f:]+[ \t]*:[^\n]*(?:\n|\Z)|[ \t][^\n]*(?:\n|\Z))*"
+)
+_FIELD = re.compile(rb"([^\x00-\x20\x7f:]+)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)\n?")
+_FOLD = re.compile(rb"\r?\n")
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderField:
+    """One header field: ``raw[start:end]`` is the whole field including its line ending.
+
+    ``value`` is the raw value after the colon, still folded, trailing CR kept out.
+    """
+
+    name: str
+    value: bytes
+    start: int
+    end: int
+
+    @property
+    def lname(self) -> str:
+        """The field name in lower case, for comparisons (field names are case-insensitive)."""
+        return self.name.lower()
+
+    @property
+    def unfolded(self) -> bytes:
+        """The value unfolded (RFC 5322 §2.2.3) and stripped of surrounding blanks."""
+        return unfold(self.value)
+
+
+def find_header_end(raw: bytes, start: int = 0, end: int | None = None) -> tuple[int, int]:
+    """Return ``(header_end, body_start)`` for the header that begins at ``start``.
+
+    ``raw[start:header_end]`` holds the header lines with their line endings;
+    ``raw[header_end:body_start]`` is the empty separator line (empty when there is none);
+    both values lie in ``[start, end]``.
+    """
+    stop = len(raw) if end is None else end
+    match = _HEADER_LINES.match(raw, start, stop)
+    header_end = match.end() if match is not None else start
+    if header_end >= stop:
+        return stop, stop
+    if raw[header_end] == 0x0A:  # LF-only separator
+        return header_end, header_end + 1
+    if raw[header_end] == 0x0D:
+        if header_end + 1 < stop and raw[header_end + 1] == 0x0A:
+            return header_end, header_end + 2
+        if header_end + 1 == stop:
+            return header_end, stop
+    return header_end, header_end
+
+
+def split_header_fields(
+    raw: bytes, start: int = 0, end: int | None = None, *, max_fields: int = MAX_HEADER_FIELDS
+) -> list[HeaderField]:
+    """Split the header lines in ``raw[start:end]`` into fields, in order.
+
+    ``end`` should be the ``header_end`` from :func:`find_header_end`. A continuation line
+    before the first field is skipped. At most ``max_fields`` fields are returned.
+    """
+    stop = len(raw) if end is None else end
+    fields: list[HeaderField] = []
+    pos = start
+    while pos < stop and len(fields) < max_fields:
+        match = _FIELD.match(raw, pos, stop)
+        if match is None:
+            newline = raw.find(b"\n", pos, stop)
+            if newline < 0:
+                break
+            pos = newline + 1
+            continue
+        value = match.group(2)
+        if value.endswith(b"\r"):
+            value = value[:-1]
+        fields.append(
+            HeaderField(
+                match.group(1).decode("utf-8", "replace"), value, match.start(), match.end()
+            )
+        )
+        pos = match.end()
+    return fields
+
+
+def unfold(value: bytes) -> bytes:
+    """Remove the line breaks of a folded value (RFC 5322 §2.2.3) and surrounding blanks.
+
+    Every line break inside a field value is followed by a blank by construction, so
+    removing CR LF (or bare LF) pairs is exactly unfolding.
+    """
+    if b"\n" in value:
+        value = _FOLD.sub(b"", value)
+    return value.strip(b" \t\r\n")

@@ -1,0 +1,418 @@
+"""One accepted TCP connection, as protocol sessions see it.
+
+Owns: the receive buffer, line reading with a length limit, reads with timeouts, writes with
+back-pressure, STARTTLS upgrade in place, and the facts a session logs or puts in headers
+(``ConnectionInfo``, ``TlsInfo``).
+
+Why not ``asyncio.StreamReader``: sessions must see and drop bytes a client pipelined before
+STARTTLS (RFC 3207 §4.2, RFC 9051 §6.2.1, RFC 2595 §4) and an overlong line must be skipped
+without buffering it whole; StreamReader's buffer is private. ``_StreamProtocol`` is a small
+buffered protocol that survives ``loop.start_tls`` (the same call ``StreamWriter.start_tls``
+makes), so the upgrade happens in place and the session keeps its ``Connection`` object.
+
+Must not: parse any protocol, decide replies, or log data a client sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NoReturn, TypeVar
+
+from courriel.net.errors import ConnectionClosed, LineTooLong, ReadTimeout, TlsHandshakeError
+
+if TYPE_CHECKING:
+    from courriel.net.tls import TlsContextProvider
+
+log = logging.getLogger("courriel.net")
+
+_T = TypeVar("_T")
+
+# Above this many unread bytes the transport stops reading until the session catches up,
+# unless a read is waiting for more (a long line or a big read_exactly).
+DEFAULT_READ_HIGH_WATER = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionInfo:
+    """Who is on the other end, and where they connected."""
+
+    id: str
+    peer_ip: str
+    peer_port: int
+    local_ip: str
+    local_port: int
+    listener_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TlsInfo:
+    """The negotiated TLS parameters (the SMTP ``Received:`` header shows them)."""
+
+    version: str  # "TLSv1.3"
+    cipher: str  # "TLS_AES_256_GCM_SHA384"
+    bits: int  # secret bits of the cipher: 256
+
+
+class _StreamProtocol(asyncio.Protocol):
+    """Receive buffer, EOF and flow-control state of one connection.
+
+    It stays the application protocol across ``loop.start_tls``: before the upgrade the TCP
+    transport feeds it, afterwards the TLS transport does.
+    """
+
+    def __init__(
+        self,
+        on_connection_made: Callable[[_StreamProtocol], None] | None = None,
+        *,
+        high_water: int = DEFAULT_READ_HIGH_WATER,
+    ) -> None:
+        self._on_connection_made = on_connection_made
+        self.high_water = high_water
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.eof = False
+        self.lost = False
+        self.lost_error: BaseException | None = None
+        self.over_tls = False
+        self.read_paused = False
+        self._write_paused = False
+        self._data_waiter: asyncio.Future[None] | None = None
+        self._drain_waiters: list[asyncio.Future[None]] = []
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    # --- asyncio callbacks
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        if self._on_connection_made is not None:
+            self._on_connection_made(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer.extend(data)
+        self._wake_reader()
+        if len(self.buffer) > self.high_water and not self.read_paused:
+            self._pause_reading()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self._wake_reader()
+        # Keep a plain TCP connection half-open so the session can still send its reply to
+        # a client that shut down its sending side; TLS transports ignore this anyway.
+        return not self.over_tls
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.lost:
+            return
+        self.lost = True
+        self.eof = True
+        self.lost_error = exc
+        self._wake_reader()
+        self._wake_writers()
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        self._wake_writers()
+
+    # --- used by Connection
+
+    async def wait_for_data(self) -> None:
+        if self._data_waiter is not None:
+            raise RuntimeError("another read is already waiting on this connection")
+        if self.read_paused:
+            self._resume_reading()
+        waiter = asyncio.get_running_loop().create_future()
+        self._data_waiter = waiter
+        try:
+            await waiter
+        finally:
+            self._data_waiter = None
+
+    def consume(self, count: int) -> None:
+        del self.buffer[:count]
+        if self.read_paused and len(self.buffer) <= self.high_water:
+            self._resume_reading()
+
+    async def wait_writable(self) -> None:
+        while self._write_paused and not self.lost:
+            waiter = asyncio.get_running_loop().create_future()
+            self._drain_waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if waiter in self._drain_waiters:
+                    self._drain_waiters.remove(waiter)
+
+    def _pause_reading(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
+            self.read_paused = True
+
+    def _resume_reading(self) -> None:
+        self.read_paused = False
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    def _wake_reader(self) -> None:
+        waiter = self._data_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _wake_writers(self) -> None:
+        for waiter in self._drain_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._drain_waiters.clear()
+
+
+@dataclass(slots=True)
+class _Discarding:
+    limit: int
+    discarded: int
+
+
+class Connection:
+    """A client connection: buffered reads with limits and timeouts, writes, STARTTLS.
+
+    Reads raise ``ConnectionClosed`` when the peer is gone before the read completes and
+    ``ReadTimeout`` when ``timeout`` seconds pass (buffered bytes stay for the next read).
+    Only one read may wait at a time.
+    """
+
+    def __init__(self, info: ConnectionInfo, protocol: _StreamProtocol) -> None:
+        if protocol.transport is None:
+            raise ValueError("protocol is not connected")
+        self.info = info
+        self._protocol = protocol
+        self._discarding: _Discarding | None = None
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.info.id} {self.info.peer_ip}:{self.info.peer_port}>"
+
+    @property
+    def _transport(self) -> asyncio.Transport:
+        transport = self._protocol.transport
+        assert transport is not None
+        return transport
+
+    # --- reading
+
+    def pending(self) -> int:
+        """How many received bytes are buffered and not yet read."""
+        return len(self._protocol.buffer)
+
+    def discard_pending(self) -> bytes:
+        """Drop every buffered byte and return them (e.g. commands pipelined before STARTTLS)."""
+        data = bytes(self._protocol.buffer)
+        self._protocol.consume(len(data))
+        return data
+
+    async def readline(self, limit: int, *, timeout: float | None = None) -> bytes:
+        """Read one line, returned with its terminating LF (and CR, if the client sent CRLF).
+
+        ``limit`` bounds the line length including its terminator. A longer line is
+        discarded through its LF and ``LineTooLong`` is raised; the next call reads the line
+        after it. An unterminated line before EOF raises ``ConnectionClosed`` (with
+        ``partial``), since it is not a command.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        return await self._with_timeout(self._readline(limit), timeout)
+
+    async def read_exactly(self, size: int, *, timeout: float | None = None) -> bytes:
+        """Read exactly ``size`` bytes (a BDAT chunk, an IMAP literal)."""
+        if size < 0:
+            raise ValueError("size must not be negative")
+        return await self._with_timeout(self._read_exactly(size), timeout)
+
+    async def read_some(self, max_bytes: int, *, timeout: float | None = None) -> bytes:
+        """Read between 1 and ``max_bytes`` bytes, whatever is available first."""
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be at least 1")
+        return await self._with_timeout(self._read_some(max_bytes), timeout)
+
+    async def _with_timeout(self, read: Awaitable[_T], timeout: float | None) -> _T:
+        if timeout is None:
+            return await read
+        try:
+            async with asyncio.timeout(timeout):
+                return await read
+        except TimeoutError:
+            raise ReadTimeout(timeout) from None
+
+    async def _readline(self, limit: int) -> bytes:
+        if self._discarding is not None:
+            # A timeout interrupted the discarding of a long line: finish it first.
+            await self._finish_discarding()
+        protocol = self._protocol
+        scanned = 0
+        while True:
+            buffer = protocol.buffer
+            end = buffer.find(b"\n", scanned, limit)
+            if end >= 0:
+                line = bytes(buffer[: end + 1])
+                protocol.consume(end + 1)
+                return line
+            if len(buffer) >= limit:
+                self._discarding = _Discarding(limit=limit, discarded=0)
+                await self._finish_discarding()
+            scanned = len(buffer)
+            await self._wait_for_more()
+
+    async def _finish_discarding(self) -> NoReturn:
+        state = self._discarding
+        assert state is not None
+        protocol = self._protocol
+        while True:
+            end = protocol.buffer.find(b"\n")
+            if end >= 0:
+                state.discarded += end + 1
+                protocol.consume(end + 1)
+                self._discarding = None
+                raise LineTooLong(state.limit, state.discarded)
+            # Drop what came so far: an attacker's endless line never fills memory.
+            state.discarded += len(protocol.buffer)
+            protocol.consume(len(protocol.buffer))
+            if protocol.eof:
+                self._discarding = None
+            await self._wait_for_more()
+
+    async def _read_exactly(self, size: int) -> bytes:
+        protocol = self._protocol
+        while len(protocol.buffer) < size:
+            await self._wait_for_more()
+        data = bytes(protocol.buffer[:size])
+        protocol.consume(size)
+        return data
+
+    async def _read_some(self, max_bytes: int) -> bytes:
+        protocol = self._protocol
+        while not protocol.buffer:
+            await self._wait_for_more()
+        data = bytes(protocol.buffer[:max_bytes])
+        protocol.consume(len(data))
+        return data
+
+    async def _wait_for_more(self) -> None:
+        """Wait for more bytes; at EOF drop the unusable rest and raise ConnectionClosed."""
+        protocol = self._protocol
+        if protocol.eof:
+            partial = bytes(protocol.buffer)
+            protocol.consume(len(partial))
+            error = ConnectionClosed(partial=partial)
+            if protocol.lost_error is not None:
+                raise error from protocol.lost_error
+            raise error
+        await protocol.wait_for_data()
+
+    # --- writing and closing
+
+    def write(self, data: bytes) -> None:
+        """Queue bytes for sending; call ``drain()`` to wait while the peer is slow."""
+        if self._protocol.lost or self._transport.is_closing():
+            raise ConnectionClosed("cannot write: connection is closed")
+        self._transport.write(data)
+
+    async def drain(self) -> None:
+        """Wait until the send buffer is below its high-water mark."""
+        await self._protocol.wait_writable()
+        if self._protocol.lost:
+            raise ConnectionClosed("connection lost while sending")
+
+    def close(self) -> None:
+        """Send what is queued, then close (with a TLS close_notify when TLS is active)."""
+        transport = self._protocol.transport
+        if transport is not None and not transport.is_closing():
+            transport.close()
+
+    def abort(self) -> None:
+        """Close at once, dropping unsent data."""
+        transport = self._protocol.transport
+        if transport is not None:
+            transport.abort()
+        # A transport aborted mid-handshake never reports connection_lost: mark it here.
+        self._protocol.connection_lost(None)
+
+    @property
+    def is_closing(self) -> bool:
+        return self._protocol.lost or self._transport.is_closing()
+
+    async def close_and_wait(self, timeout: float) -> None:
+        """Close gracefully; abort if the peer does not let us finish within ``timeout``."""
+        self.close()
+        done, _ = await asyncio.wait([self._protocol.closed], timeout=timeout)
+        if not done:
+            self.abort()
+
+    # --- TLS
+
+    async def start_tls(self, provider: TlsContextProvider, *, timeout: float = 30.0) -> None:
+        """Upgrade this connection to TLS in place, as the server side (STARTTLS, implicit TLS).
+
+        Call it right after writing the go-ahead reply (``220 Ready to start TLS``), without
+        awaiting anything in between: the reply is flushed here. Bytes still buffered at this
+        point were sent in plaintext before the handshake; they are discarded so they can
+        never be taken as commands of the TLS session (RFC 3207 §4.2). Protocols should check
+        ``pending()`` when they read STARTTLS and refuse or discard explicitly.
+
+        Raises ``TlsHandshakeError`` (the connection is then closed) or ``ConnectionClosed``.
+        """
+        protocol = self._protocol
+        if protocol.over_tls:
+            raise RuntimeError("TLS is already active on this connection")
+        if protocol.buffer:
+            log.warning(
+                "connection %s: discarding %d bytes sent in plaintext before TLS",
+                self.info.id,
+                len(protocol.buffer),
+                extra={"connection": self.info.id},
+            )
+            protocol.consume(len(protocol.buffer))
+        if protocol.eof:
+            raise ConnectionClosed("connection closed before TLS handshake")
+        # loop.start_tls pauses and resumes the TCP transport itself.
+        protocol.read_paused = False
+        await protocol.wait_writable()
+        loop = asyncio.get_running_loop()
+        try:
+            transport = await loop.start_tls(
+                self._transport,
+                protocol,
+                provider.context,
+                server_side=True,
+                ssl_handshake_timeout=timeout,
+            )
+        except (OSError, TimeoutError) as error:  # ssl.SSLError and ConnectionError are OSErrors
+            self.abort()
+            raise TlsHandshakeError(f"TLS handshake failed: {error}") from error
+        except BaseException:  # cancelled mid-handshake: the transport is already closed
+            self.abort()
+            raise
+        if transport is None:  # only when the connection was closed during the handshake
+            self.abort()
+            raise ConnectionClosed("connection closed during TLS handshake")
+        protocol.transport = transport
+        protocol.over_tls = True
+
+    def tls_info(self) -> TlsInfo | None:
+        """Version and cipher of the TLS session, or None on a plaintext connection."""
+        if not self._protocol.over_tls:
+            return None
+        ssl_object = self._transport.get_extra_info("ssl_object")
+        if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
+            return None
+        cipher = ssl_object.cipher()
+        version = ssl_object.version()
+        if cipher is None or version is None:
+            return None
+        name, _protocol, bits = cipher
+        return TlsInfo(version=version, cipher=name, bits=bits)

@@ -1,0 +1,307 @@
+"""The storage ports: one Protocol per role. Each method's docstring is its contract.
+
+Every backend (SQLite + files now, PostgreSQL + object store later) implements these and
+passes the conformance suite in ``tests/conformance``. Rules that are not about persistence
+(mailbox name syntax, default mailboxes, which events to publish, parsing) live in
+``mailstore`` and ``directory``; rules that must hold inside one transaction live here:
+
+- Inside a mailbox, commit order = UID order = MODSEQ order. UIDs come from the mailbox
+  row's ``uid_next`` and MODSEQs from the account row's counter, both updated in the same
+  transaction as the rows they number (DESIGN.md §3).
+- Every mutating method is one transaction; a method that returns has committed durably.
+- MODSEQ is one counter per account; a transaction that changes nothing allocates none.
+- Quota: ``used_bytes`` changes in the same transaction as the rows; a write that would pass
+  a non-zero quota raises ``QuotaExceeded`` (or is refused per recipient for ``deliver``)
+  and writes nothing.
+- Expunged UIDs leave tombstones so ``changes_since`` can report them (RFC 7162 §3.2.10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol
+
+from courriel.storage.query import SearchKey
+from courriel.storage.records import (
+    AccountRecord,
+    AliasRecord,
+    AppendResult,
+    Changes,
+    CopyResult,
+    DeliveryOutcome,
+    DeliveryTarget,
+    DomainRecord,
+    ExpungeResult,
+    FlagsResult,
+    IngestedMessage,
+    MailboxChange,
+    MailboxRecord,
+    MessageMeta,
+    MessageRecord,
+    NewMessage,
+    Usage,
+)
+
+
+class DirectoryRepo(Protocol):
+    """Domains, accounts and aliases. Addresses and domains are stored lower-cased (the
+    caller normalises); lookups are exact."""
+
+    async def add_domain(self, name: str) -> DomainRecord:
+        """Create a domain. Raises ``AlreadyExists``."""
+        ...
+
+    async def get_domain(self, name: str) -> DomainRecord | None:
+        """The domain, or None."""
+        ...
+
+    async def list_domains(self) -> list[DomainRecord]:
+        """Every domain, sorted by name."""
+        ...
+
+    async def remove_domain(self, name: str) -> None:
+        """Remove a domain that has no accounts and no aliases. Raises ``NotFound``, or
+        ``Conflict`` while accounts or aliases remain."""
+        ...
+
+    async def add_account(
+        self,
+        address: str,
+        *,
+        password_hash: str | None,
+        scram_keys: str | None,
+        display_name: str = "",
+        quota_bytes: int = 0,
+        admin: bool = False,
+    ) -> AccountRecord:
+        """Create an account in an existing domain (the part after ``@``). Raises
+        ``NotFound`` for an unknown domain, ``AlreadyExists`` when the address is taken by
+        an account or an alias."""
+        ...
+
+    async def get_account(self, address: str) -> AccountRecord | None:
+        """The account with this exact address, or None."""
+        ...
+
+    async def get_account_by_id(self, account_id: int) -> AccountRecord | None:
+        """The account with this id, or None."""
+        ...
+
+    async def list_accounts(self, domain: str | None = None) -> list[AccountRecord]:
+        """Every account (of one domain when given), sorted by address."""
+        ...
+
+    async def update_account(
+        self,
+        address: str,
+        *,
+        password_hash: str | None = None,
+        scram_keys: str | None = None,
+        display_name: str | None = None,
+        quota_bytes: int | None = None,
+        disabled: bool | None = None,
+        admin: bool | None = None,
+    ) -> AccountRecord:
+        """Change the given fields (None leaves a field as it is). Raises ``NotFound``."""
+        ...
+
+    async def remove_account(self, address: str) -> None:
+        """Remove an account with its mailboxes and messages (blob references dropped).
+        Raises ``NotFound``."""
+        ...
+
+    async def add_alias(self, address: str, targets: Sequence[str]) -> AliasRecord:
+        """Create an alias (``@domain`` is a catch-all) in an existing domain. Raises
+        ``NotFound`` for an unknown domain, ``AlreadyExists`` when the address is taken by
+        an account or an alias."""
+        ...
+
+    async def get_alias(self, address: str) -> AliasRecord | None:
+        """The alias with this exact address, or None."""
+        ...
+
+    async def list_aliases(self, domain: str | None = None) -> list[AliasRecord]:
+        """Every alias (of one domain when given), sorted by address."""
+        ...
+
+    async def remove_alias(self, address: str) -> None:
+        """Remove an alias. Raises ``NotFound``."""
+        ...
+
+
+class MailRepo(Protocol):
+    """Mailboxes and the messages in them, for one store shared by every protocol."""
+
+    async def create_mailbox(
+        self, account_id: int, name: str, special_use: str | None = None
+    ) -> MailboxRecord:
+        """Create a mailbox with a fresh UIDVALIDITY, greater than any this account used
+        before (RFC 9051 §2.3.1.1). Raises ``AlreadyExists`` or ``NotFound`` (account)."""
+        ...
+
+    async def get_mailbox(self, account_id: int, name: str) -> MailboxRecord | None:
+        """The mailbox with this exact name, or None."""
+        ...
+
+    async def get_mailbox_by_id(self, mailbox_id: int) -> MailboxRecord | None:
+        """The mailbox with this id, or None."""
+        ...
+
+    async def list_mailboxes(self, account_id: int) -> list[MailboxRecord]:
+        """Every mailbox of the account, sorted by name."""
+        ...
+
+    async def rename_mailbox(
+        self, account_id: int, old: str, new: str, separator: str
+    ) -> list[MailboxRecord]:
+        """Rename a mailbox and every mailbox below it (``old`` + separator + ...); UIDVALIDITY
+        is kept (RFC 9051 §6.3.6). Renaming INBOX moves its messages to a new mailbox named
+        ``new`` and leaves INBOX empty. Returns the renamed mailboxes. Raises ``NotFound``
+        or ``AlreadyExists``."""
+        ...
+
+    async def delete_mailbox(self, account_id: int, name: str) -> MailboxRecord:
+        """Delete a mailbox and its messages (quota released, blob references dropped);
+        mailboxes below it stay. Returns the deleted row. Raises ``NotFound``."""
+        ...
+
+    async def set_subscribed(self, account_id: int, name: str, subscribed: bool) -> None:
+        """Add or remove a subscription. A subscription may name a mailbox that does not
+        exist (RFC 9051 §6.3.7)."""
+        ...
+
+    async def list_subscriptions(self, account_id: int) -> list[str]:
+        """Subscribed names, sorted."""
+        ...
+
+    async def append(
+        self, account_id: int, mailbox_id: int, messages: Sequence[NewMessage]
+    ) -> AppendResult:
+        """Append messages in order, all or nothing (MULTIAPPEND, RFC 3502): consecutive
+        UIDs, one new MODSEQ. Raises ``NotFound`` or ``QuotaExceeded``."""
+        ...
+
+    async def deliver(
+        self, content: IngestedMessage, targets: Sequence[DeliveryTarget], internal_date: float
+    ) -> list[DeliveryOutcome]:
+        """Deliver one message to several accounts in one transaction, one outcome per
+        target in order: ``Delivered`` or ``DeliveryRefused`` (quota, unknown account).
+        A target mailbox that does not exist falls back to INBOX. The content is stored
+        once and referenced by every row."""
+        ...
+
+    async def snapshot(self, mailbox_id: int) -> tuple[MailboxRecord, list[MessageMeta]]:
+        """The mailbox row and every message's UID, flags and MODSEQ, from one consistent
+        read, in UID order. Raises ``NotFound``."""
+        ...
+
+    async def fetch(self, mailbox_id: int, uids: Sequence[int]) -> list[MessageRecord]:
+        """The stored records of these UIDs (missing UIDs skipped), in UID order."""
+        ...
+
+    async def read_content(self, sha256: str, start: int = 0, length: int | None = None) -> bytes:
+        """Bytes of an inline blob (``MessageRecord.inline``), ``[start, start+length)``.
+        Raises ``NotFound``."""
+        ...
+
+    async def store_flags(
+        self,
+        account_id: int,
+        mailbox_id: int,
+        uids: Sequence[int],
+        *,
+        mode: str,
+        flags: int,
+        keywords: Sequence[str],
+        unchanged_since: int | None = None,
+    ) -> FlagsResult:
+        """Set (``mode="add"``), clear (``"remove"``) or replace (``"replace"``) flags and
+        keywords. Only rows whose flags really change get the new MODSEQ; rows whose MODSEQ
+        is above ``unchanged_since`` are left alone and listed as modified (RFC 7162
+        §3.1.3). Raises ``NotFound``."""
+        ...
+
+    async def expunge(
+        self, account_id: int, mailbox_id: int, uids: Sequence[int] | None = None
+    ) -> ExpungeResult:
+        """Remove the messages flagged \\Deleted (only those among ``uids`` when given),
+        leaving tombstones. Raises ``NotFound``."""
+        ...
+
+    async def copy(
+        self, account_id: int, source_id: int, uids: Sequence[int], destination_id: int
+    ) -> CopyResult:
+        """Copy messages (new UIDs, same flags, same email id); quota counts each copy.
+        Raises ``NotFound`` or ``QuotaExceeded``."""
+        ...
+
+    async def move(
+        self, account_id: int, source_id: int, uids: Sequence[int], destination_id: int
+    ) -> CopyResult:
+        """Move messages atomically (RFC 6851): new UIDs in the destination, tombstones in
+        the source. Raises ``NotFound``."""
+        ...
+
+    async def changes_since(self, mailbox_id: int, modseq: int) -> Changes:
+        """Rows whose MODSEQ is above ``modseq`` and UIDs expunged after it. Raises
+        ``NotFound``."""
+        ...
+
+    async def search(self, mailbox_id: int, key: SearchKey) -> list[int]:
+        """UIDs matching the criteria, ascending."""
+        ...
+
+    async def usage(self, account_id: int) -> Usage:
+        """Bytes and messages stored for the account, and its quota. Raises ``NotFound``."""
+        ...
+
+    async def collect_garbage(self, grace_seconds: float) -> list[str]:
+        """Delete content no message has referenced for ``grace_seconds`` and return the
+        SHA-256 of the removed non-inline blobs, whose files the caller deletes."""
+        ...
+
+
+class BlobStore(Protocol):
+    """Content-addressed storage for large message bodies (SHA-256 hex keys)."""
+
+    async def put(self, sha256: str, data: bytes) -> None:
+        """Store ``data`` under its hash, durably on return. Idempotent."""
+        ...
+
+    async def read(self, sha256: str, start: int = 0, length: int | None = None) -> bytes:
+        """Bytes ``[start, start+length)`` of a blob. Raises ``NotFound``."""
+        ...
+
+    async def exists(self, sha256: str) -> bool:
+        """Whether the blob is stored."""
+        ...
+
+    async def delete(self, sha256s: Sequence[str]) -> None:
+        """Delete blobs (missing ones ignored). Only garbage collection calls this."""
+        ...
+
+
+class ChangeBus(Protocol):
+    """Change notifications after commit. Events are hints; the store is the truth."""
+
+    def publish(self, changes: Sequence[MailboxChange]) -> None:
+        """Send events to every current subscriber of their accounts; never blocks."""
+        ...
+
+    def subscribe(self, account_id: int) -> Subscription:
+        """Start receiving the account's events."""
+        ...
+
+
+class Subscription(Protocol):
+    """A live feed of one account's events; iterate it, close it when done."""
+
+    def __aiter__(self) -> AsyncIterator[MailboxChange]: ...
+
+    async def get(self, timeout: float | None = None) -> MailboxChange | None:
+        """The next event, or None on timeout."""
+        ...
+
+    def close(self) -> None:
+        """Stop receiving events."""
+        ...

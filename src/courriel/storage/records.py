@@ -1,0 +1,293 @@
+"""Rows exchanged through the storage ports.
+
+Plain frozen dataclasses, engine-neutral: the SQLite backend and the PostgreSQL backend
+(later) return the same values. Flags are a bit mask (``Flag``) for the system flags and the
+common ``$`` keywords, plus a tuple of other keywords, as in ``research/scale-out.md`` §2.6.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+class Flag(enum.IntFlag):
+    """System flags (RFC 9051 §2.3.2) and well-known keywords (RFC 9051 §2.3.2, RFC 5788)."""
+
+    SEEN = 1
+    ANSWERED = 2
+    FLAGGED = 4
+    DELETED = 8
+    DRAFT = 16
+    FORWARDED = 32
+    JUNK = 64
+    NOT_JUNK = 128
+    MDN_SENT = 256
+    PHISHING = 512
+
+
+FLAG_NAMES: dict[Flag, str] = {
+    Flag.SEEN: "\\Seen",
+    Flag.ANSWERED: "\\Answered",
+    Flag.FLAGGED: "\\Flagged",
+    Flag.DELETED: "\\Deleted",
+    Flag.DRAFT: "\\Draft",
+    Flag.FORWARDED: "$Forwarded",
+    Flag.JUNK: "$Junk",
+    Flag.NOT_JUNK: "$NotJunk",
+    Flag.MDN_SENT: "$MDNSent",
+    Flag.PHISHING: "$Phishing",
+}
+_FLAG_BY_LOWER_NAME = {name.lower(): bit for bit, name in FLAG_NAMES.items()}
+
+
+def split_flags(names: Iterable[str]) -> tuple[Flag, tuple[str, ...]]:
+    """Split flag names into the bit mask and the remaining keywords.
+
+    Flag and keyword names compare case-insensitively (RFC 9051 §2.3.2); a keyword keeps the
+    spelling it was first given, duplicates are dropped.
+    """
+    bits = Flag(0)
+    keywords: dict[str, str] = {}
+    for name in names:
+        bit = _FLAG_BY_LOWER_NAME.get(name.lower())
+        if bit is not None:
+            bits |= bit
+        else:
+            keywords.setdefault(name.lower(), name)
+    return bits, tuple(sorted(keywords.values(), key=str.lower))
+
+
+def flag_names(bits: int, keywords: Iterable[str] = ()) -> tuple[str, ...]:
+    """The names of the flags set in ``bits`` followed by the keywords."""
+    names = [name for bit, name in FLAG_NAMES.items() if bits & bit]
+    names.extend(keywords)
+    return tuple(names)
+
+
+@dataclass(frozen=True, slots=True)
+class DomainRecord:
+    id: int
+    name: str
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    """An account: one mailbox owner. ``quota_bytes`` 0 means unlimited."""
+
+    id: int
+    address: str
+    domain_id: int
+    display_name: str
+    password_hash: str | None
+    scram_keys: str | None
+    disabled: bool
+    admin: bool
+    quota_bytes: int
+    used_bytes: int
+    message_count: int
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class AliasRecord:
+    """``address`` is ``local@domain``, or ``@domain`` for a catch-all."""
+
+    id: int
+    address: str
+    targets: tuple[str, ...]
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxRecord:
+    id: int
+    account_id: int
+    name: str
+    special_use: str | None
+    uidvalidity: int
+    uid_next: int
+    highest_modseq: int
+    message_count: int
+    unseen_count: int
+    deleted_count: int
+    total_bytes: int
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSummary:
+    """What SEARCH, SORT, THREAD and message lists need, computed once at ingest."""
+
+    sent_date: float | None = None
+    subject: str = ""
+    base_subject: str = ""
+    from_text: str = ""
+    to_text: str = ""
+    cc_text: str = ""
+    bcc_text: str = ""
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
+    has_attachment: bool = False
+    preview: str = ""
+    headers: str = ""
+    """Every header field unfolded and decoded, one ``name: value`` line each, for HEADER."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestedMessage:
+    """A message's content as prepared at ingest, before it is stored.
+
+    ``data`` carries the bytes when the blob is small enough to live in the database
+    (stored in the same transaction as the rows); otherwise it is ``None`` and the bytes
+    were already written durably to the ``BlobStore`` under ``sha256``.
+    """
+
+    sha256: str
+    size: int
+    data: bytes | None
+    parsed: bytes
+    summary: MessageSummary
+    body_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """One message to append to a mailbox."""
+
+    content: IngestedMessage
+    flags: int = 0
+    keywords: tuple[str, ...] = ()
+    internal_date: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryTarget:
+    """Deliver to ``mailbox_name`` of an account; INBOX when that mailbox does not exist."""
+
+    account_id: int
+    mailbox_name: str = "INBOX"
+    flags: int = 0
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    account_id: int
+    mailbox_id: int
+    uid: int
+    modseq: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRefused:
+    account_id: int
+    reason: str
+    """``"quota"`` or ``"no-account"``."""
+
+
+DeliveryOutcome = Delivered | DeliveryRefused
+
+
+@dataclass(frozen=True, slots=True)
+class MessageMeta:
+    """The mutable state of one message in one mailbox."""
+
+    uid: int
+    flags: int
+    keywords: tuple[str, ...]
+    modseq: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """Everything stored about one message in one mailbox (FETCH serves from this)."""
+
+    mailbox_id: int
+    uid: int
+    email_id: int
+    thread_id: int
+    flags: int
+    keywords: tuple[str, ...]
+    modseq: int
+    size: int
+    internal_date: float
+    save_date: float
+    sha256: str
+    inline: bool
+    parsed: bytes
+    summary: MessageSummary
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """UIDPLUS APPENDUID data (RFC 4315 §3)."""
+
+    mailbox_id: int
+    uidvalidity: int
+    uids: tuple[int, ...]
+    modseq: int
+
+
+@dataclass(frozen=True, slots=True)
+class FlagsResult:
+    """``changed``: rows whose flags changed (with their new modseq); ``modified``: UIDs that
+    failed the UNCHANGEDSINCE test (RFC 7162 §3.1.3); ``modseq`` is None when nothing changed."""
+
+    changed: tuple[MessageMeta, ...]
+    modified: tuple[int, ...]
+    modseq: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExpungeResult:
+    uids: tuple[int, ...]
+    modseq: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CopyResult:
+    """UIDPLUS COPYUID data (RFC 4315 §3): source and destination UIDs in matching order."""
+
+    destination_id: int
+    uidvalidity: int
+    source_uids: tuple[int, ...]
+    destination_uids: tuple[int, ...]
+    modseq: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What changed in a mailbox after a MODSEQ (CONDSTORE/QRESYNC, IDLE refresh).
+
+    ``history_complete`` is False when tombstones older than ``since`` were purged, so
+    ``vanished`` may be missing UIDs and the caller must fall back (RFC 7162 §3.2.5.2).
+    """
+
+    mailbox: MailboxRecord
+    changed: tuple[MessageMeta, ...]
+    vanished: tuple[int, ...]
+    history_complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    used_bytes: int
+    message_count: int
+    quota_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxChange:
+    """An event published on the ChangeBus after a commit. A hint: the store is the truth."""
+
+    account_id: int
+    mailbox_id: int
+    modseq: int
+    kind: str
+    """``added``, ``flags``, ``expunged``, ``mailbox-created``, ``mailbox-deleted``,
+    ``mailbox-renamed``, ``subscriptions``."""
+    uids: tuple[int, ...] = field(default=())

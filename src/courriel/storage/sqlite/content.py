@@ -1,0 +1,160 @@
+"""Message content rows (``blob``, ``blob_data``, ``blob_text``) and thread assignment.
+
+Content is stored once per SHA-256 and reference-counted by message rows; a blob whose count
+drops to zero keeps its bytes for a grace period (a session that has not yet seen an expunge
+may still fetch it) and is then collected. Runs on the writer connection only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+
+from courriel.storage.errors import StorageError
+from courriel.storage.records import IngestedMessage, MessageSummary
+
+
+class ContentMissing(StorageError):
+    """A large blob's file vanished between the caller's put and the commit (a concurrent
+    garbage collection); the caller writes the file again and retries."""
+
+
+FileExists = Callable[[str], bool]
+
+
+def reference_content(
+    connection: sqlite3.Connection,
+    content: IngestedMessage,
+    count: int,
+    file_exists: FileExists,
+) -> int:
+    """Add ``count`` references to the content, inserting it first if needed; the blob id."""
+    row = connection.execute(
+        "SELECT id, refcount, inline FROM blob WHERE sha256 = ?", (content.sha256,)
+    ).fetchone()
+    if row is not None:
+        blob_id, refcount, inline = row
+        if refcount == 0 and not inline and not file_exists(content.sha256):
+            raise ContentMissing(content.sha256)
+        connection.execute(
+            "UPDATE blob SET refcount = refcount + ?, zero_since = NULL WHERE id = ?",
+            (count, blob_id),
+        )
+        return int(blob_id)
+    if content.data is None and not file_exists(content.sha256):
+        raise ContentMissing(content.sha256)
+    summary = content.summary
+    cursor = connection.execute(
+        "INSERT INTO blob (sha256, size, inline, refcount, parsed, sent_date, subject, "
+        "base_subject, from_text, to_text, cc_text, bcc_text, message_id, in_reply_to, refs, "
+        "has_attachment, preview, headers) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            content.sha256,
+            content.size,
+            int(content.data is not None),
+            count,
+            content.parsed,
+            summary.sent_date,
+            summary.subject,
+            summary.base_subject,
+            summary.from_text,
+            summary.to_text,
+            summary.cc_text,
+            summary.bcc_text,
+            summary.message_id,
+            summary.in_reply_to,
+            json.dumps(list(summary.references)),
+            int(summary.has_attachment),
+            summary.preview,
+            summary.headers,
+        ),
+    )
+    blob_id = int(cursor.lastrowid or 0)
+    if content.data is not None:
+        connection.execute(
+            "INSERT INTO blob_data (blob_id, data) VALUES (?, ?)", (blob_id, content.data)
+        )
+    connection.execute(
+        "INSERT INTO blob_text (rowid, headers, body) VALUES (?, ?, ?)",
+        (blob_id, summary.headers, content.body_text),
+    )
+    return blob_id
+
+
+def release_content(connection: sqlite3.Connection, counts: dict[int, int], now: float) -> None:
+    """Drop references; content reaching zero starts its grace period."""
+    connection.executemany(
+        "UPDATE blob SET refcount = refcount - ?, "
+        "zero_since = CASE WHEN refcount - ? <= 0 THEN ? ELSE zero_since END WHERE id = ?",
+        [(count, count, now, blob_id) for blob_id, count in counts.items()],
+    )
+
+
+def collect_garbage(
+    connection: sqlite3.Connection,
+    older_than: float,
+    delete_files: Callable[[Sequence[str]], None],
+    limit: int = 1000,
+) -> list[str]:
+    """Delete unreferenced content whose grace period is over; the hashes removed.
+
+    Files are deleted before commit: the rows are unreferenced, so if the commit fails the
+    only effect is garbage rows without files, which the next run removes, and a delivery
+    that revives such a row checks that its file exists (``ContentMissing``).
+    """
+    rows = connection.execute(
+        "SELECT id, sha256, inline FROM blob WHERE refcount <= 0 AND zero_since < ? LIMIT ?",
+        (older_than, limit),
+    ).fetchall()
+    if not rows:
+        return []
+    ids = [(row[0],) for row in rows]
+    connection.executemany("DELETE FROM blob_data WHERE blob_id = ?", ids)
+    connection.executemany("DELETE FROM blob WHERE id = ?", ids)
+    delete_files([row[1] for row in rows if not row[2]])
+    return [row[1] for row in rows]
+
+
+def _id_key(message_id: str) -> str:
+    """Message-IDs can be long; index them by a short stable digest."""
+    return hashlib.blake2b(message_id.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def assign_thread(connection: sqlite3.Connection, account_id: int, summary: MessageSummary) -> int:
+    """The thread of a new message: the thread of any message it refers to or that refers to
+    it (by Message-ID, In-Reply-To, References), merging threads it joins, else a new one."""
+    keys = [_id_key(i) for i in (summary.message_id, summary.in_reply_to, *summary.references) if i]
+    threads: set[int] = set()
+    for key in keys:
+        row = connection.execute(
+            "SELECT thread_id FROM thread_ref WHERE account_id = ? AND message_id = ?",
+            (account_id, key),
+        ).fetchone()
+        if row is not None:
+            threads.add(int(row[0]))
+    if threads:
+        thread_id = min(threads)
+        for other in threads - {thread_id}:  # this message links two threads: merge them
+            connection.execute(
+                "UPDATE message SET thread_id = ? WHERE account_id = ? AND thread_id = ?",
+                (thread_id, account_id, other),
+            )
+            connection.execute(
+                "UPDATE thread_ref SET thread_id = ? WHERE account_id = ? AND thread_id = ?",
+                (thread_id, account_id, other),
+            )
+    else:
+        thread_id = int(
+            connection.execute(
+                "UPDATE account SET next_thread_id = next_thread_id + 1 WHERE id = ? "
+                "RETURNING next_thread_id - 1",
+                (account_id,),
+            ).fetchone()[0]
+        )
+    connection.executemany(
+        "INSERT OR IGNORE INTO thread_ref (account_id, message_id, thread_id) VALUES (?, ?, ?)",
+        [(account_id, key, thread_id) for key in keys],
+    )
+    return thread_id

@@ -1,0 +1,250 @@
+"""SQLite implementation of the ``MailRepo`` port: binds the SQL functions of
+``mailboxes``, ``messages``, ``search`` and ``content`` to the engine (writes through the
+group-commit writer, reads on reader connections)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+
+from courriel.storage.errors import NotFound
+from courriel.storage.query import SearchKey
+from courriel.storage.records import (
+    AppendResult,
+    Changes,
+    CopyResult,
+    DeliveryOutcome,
+    DeliveryTarget,
+    ExpungeResult,
+    FlagsResult,
+    IngestedMessage,
+    MailboxRecord,
+    MessageMeta,
+    MessageRecord,
+    NewMessage,
+    Usage,
+)
+from courriel.storage.sqlite import mailboxes, messages
+from courriel.storage.sqlite.content import FileExists, collect_garbage
+from courriel.storage.sqlite.engine import SqliteEngine
+from courriel.storage.sqlite.search import search_uids
+
+
+class SqliteMailRepo:
+    """Mailboxes and messages in the embedded store."""
+
+    def __init__(
+        self,
+        engine: SqliteEngine,
+        *,
+        file_exists: FileExists,
+        delete_files: Callable[[Sequence[str]], None],
+    ) -> None:
+        self._engine = engine
+        self._file_exists = file_exists
+        self._delete_files = delete_files
+
+    async def create_mailbox(
+        self, account_id: int, name: str, special_use: str | None = None
+    ) -> MailboxRecord:
+        return await self._engine.write(
+            partial(
+                mailboxes.create_mailbox, account_id=account_id, name=name, special_use=special_use
+            )
+        )
+
+    async def get_mailbox(self, account_id: int, name: str) -> MailboxRecord | None:
+        return await self._engine.read(
+            partial(mailboxes.find_mailbox, account_id=account_id, name=name)
+        )
+
+    async def get_mailbox_by_id(self, mailbox_id: int) -> MailboxRecord | None:
+        def get(connection: sqlite3.Connection) -> MailboxRecord | None:
+            try:
+                return messages.load_mailbox(connection, mailbox_id)
+            except NotFound:
+                return None
+
+        return await self._engine.read(get)
+
+    async def list_mailboxes(self, account_id: int) -> list[MailboxRecord]:
+        return await self._engine.read(partial(mailboxes.list_mailboxes, account_id=account_id))
+
+    async def rename_mailbox(
+        self, account_id: int, old: str, new: str, separator: str
+    ) -> list[MailboxRecord]:
+        return await self._engine.write(
+            partial(
+                mailboxes.rename_mailbox,
+                account_id=account_id,
+                old=old,
+                new=new,
+                separator=separator,
+                now=time.time(),
+            )
+        )
+
+    async def delete_mailbox(self, account_id: int, name: str) -> MailboxRecord:
+        return await self._engine.write(
+            partial(mailboxes.delete_mailbox, account_id=account_id, name=name, now=time.time())
+        )
+
+    async def set_subscribed(self, account_id: int, name: str, subscribed: bool) -> None:
+        await self._engine.write(
+            partial(
+                mailboxes.set_subscribed, account_id=account_id, name=name, subscribed=subscribed
+            )
+        )
+
+    async def list_subscriptions(self, account_id: int) -> list[str]:
+        return await self._engine.read(partial(mailboxes.list_subscriptions, account_id=account_id))
+
+    async def append(
+        self, account_id: int, mailbox_id: int, messages_: Sequence[NewMessage]
+    ) -> AppendResult:
+        return await self._engine.write(
+            partial(
+                messages.append_messages,
+                account_id=account_id,
+                mailbox_id=mailbox_id,
+                messages=messages_,
+                now=time.time(),
+                file_exists=self._file_exists,
+            )
+        )
+
+    async def deliver(
+        self, content: IngestedMessage, targets: Sequence[DeliveryTarget], internal_date: float
+    ) -> list[DeliveryOutcome]:
+        return await self._engine.write(
+            partial(
+                messages.deliver_message,
+                content=content,
+                targets=targets,
+                internal_date=internal_date,
+                now=time.time(),
+                file_exists=self._file_exists,
+            )
+        )
+
+    async def snapshot(self, mailbox_id: int) -> tuple[MailboxRecord, list[MessageMeta]]:
+        return await self._engine.read(partial(messages.snapshot_mailbox, mailbox_id=mailbox_id))
+
+    async def fetch(self, mailbox_id: int, uids: Sequence[int]) -> list[MessageRecord]:
+        return await self._engine.read(
+            partial(messages.fetch_messages, mailbox_id=mailbox_id, uids=uids)
+        )
+
+    async def read_content(self, sha256: str, start: int = 0, length: int | None = None) -> bytes:
+        def read(connection: sqlite3.Connection) -> bytes:
+            query = "SELECT substr(d.data, ?{}) FROM blob b JOIN blob_data d ON d.blob_id = b.id "
+            query += "WHERE b.sha256 = ?"
+            if length is None:
+                row = connection.execute(query.format(""), (start + 1, sha256)).fetchone()
+            else:
+                row = connection.execute(
+                    query.format(", ?"), (start + 1, length, sha256)
+                ).fetchone()
+            if row is None:
+                raise NotFound(f"content {sha256} is not stored inline")
+            return bytes(row[0])
+
+        return await self._engine.read(read)
+
+    async def store_flags(
+        self,
+        account_id: int,
+        mailbox_id: int,
+        uids: Sequence[int],
+        *,
+        mode: str,
+        flags: int,
+        keywords: Sequence[str],
+        unchanged_since: int | None = None,
+    ) -> FlagsResult:
+        return await self._engine.write(
+            partial(
+                messages.store_message_flags,
+                account_id=account_id,
+                mailbox_id=mailbox_id,
+                uids=uids,
+                mode=mode,
+                set_flags=flags,
+                set_keywords=keywords,
+                unchanged_since=unchanged_since,
+            )
+        )
+
+    async def expunge(
+        self, account_id: int, mailbox_id: int, uids: Sequence[int] | None = None
+    ) -> ExpungeResult:
+        return await self._engine.write(
+            partial(
+                messages.expunge_messages,
+                account_id=account_id,
+                mailbox_id=mailbox_id,
+                uids=uids,
+                now=time.time(),
+            )
+        )
+
+    async def copy(
+        self, account_id: int, source_id: int, uids: Sequence[int], destination_id: int
+    ) -> CopyResult:
+        return await self._engine.write(
+            partial(
+                messages.transfer_messages,
+                account_id=account_id,
+                source_id=source_id,
+                uids=uids,
+                destination_id=destination_id,
+                now=time.time(),
+                move=False,
+            )
+        )
+
+    async def move(
+        self, account_id: int, source_id: int, uids: Sequence[int], destination_id: int
+    ) -> CopyResult:
+        return await self._engine.write(
+            partial(
+                messages.transfer_messages,
+                account_id=account_id,
+                source_id=source_id,
+                uids=uids,
+                destination_id=destination_id,
+                now=time.time(),
+                move=True,
+            )
+        )
+
+    async def changes_since(self, mailbox_id: int, modseq: int) -> Changes:
+        return await self._engine.read(
+            partial(messages.changes_after, mailbox_id=mailbox_id, modseq=modseq)
+        )
+
+    async def search(self, mailbox_id: int, key: SearchKey) -> list[int]:
+        return await self._engine.read(partial(search_uids, mailbox_id=mailbox_id, key=key))
+
+    async def usage(self, account_id: int) -> Usage:
+        def read(connection: sqlite3.Connection) -> Usage:
+            row = connection.execute(
+                "SELECT used_bytes, message_count, quota_bytes FROM account WHERE id = ?",
+                (account_id,),
+            ).fetchone()
+            if row is None:
+                raise NotFound(f"account {account_id} does not exist")
+            return Usage(*row)
+
+        return await self._engine.read(read)
+
+    async def collect_garbage(self, grace_seconds: float) -> list[str]:
+        return await self._engine.write(
+            partial(
+                collect_garbage,
+                older_than=time.time() - grace_seconds,
+                delete_files=self._delete_files,
+            )
+        )

@@ -1,0 +1,584 @@
+"""Message operations of the SQLite ``MailRepo``: append, deliver, flags, expunge, copy, move,
+and the reads sessions build on (snapshot, fetch, changes since a MODSEQ).
+
+Each ``*_messages`` function runs on the writer connection inside the engine's transaction,
+so UID and MODSEQ allocation, quota and counters change atomically with the rows. The MODSEQ
+counter is the account row's (research/scale-out.md §2.5); a function that changes nothing
+allocates none.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from courriel.storage.errors import NotFound, QuotaExceeded
+from courriel.storage.records import (
+    AppendResult,
+    Changes,
+    CopyResult,
+    Delivered,
+    DeliveryOutcome,
+    DeliveryRefused,
+    DeliveryTarget,
+    ExpungeResult,
+    Flag,
+    FlagsResult,
+    IngestedMessage,
+    MailboxRecord,
+    MessageMeta,
+    MessageRecord,
+    MessageSummary,
+    NewMessage,
+)
+from courriel.storage.sqlite.content import (
+    FileExists,
+    assign_thread,
+    reference_content,
+    release_content,
+)
+
+MAILBOX_COLUMNS = (
+    "id, account_id, name, special_use, uidvalidity, uid_next, highest_modseq, "
+    "message_count, unseen_count, deleted_count, total_bytes, keywords"
+)
+
+_SEEN = int(Flag.SEEN)
+_DELETED = int(Flag.DELETED)
+
+
+def mailbox_record(row: Any) -> MailboxRecord:
+    return MailboxRecord(
+        id=row[0],
+        account_id=row[1],
+        name=row[2],
+        special_use=row[3],
+        uidvalidity=row[4],
+        uid_next=row[5],
+        highest_modseq=row[6],
+        message_count=row[7],
+        unseen_count=row[8],
+        deleted_count=row[9],
+        total_bytes=row[10],
+        keywords=tuple(json.loads(row[11])),
+    )
+
+
+def load_mailbox(connection: sqlite3.Connection, mailbox_id: int) -> MailboxRecord:
+    row = connection.execute(
+        f"SELECT {MAILBOX_COLUMNS} FROM mailbox WHERE id = ?", (mailbox_id,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"mailbox {mailbox_id} does not exist")
+    return mailbox_record(row)
+
+
+def _owned_mailbox(
+    connection: sqlite3.Connection, account_id: int, mailbox_id: int
+) -> MailboxRecord:
+    mailbox = load_mailbox(connection, mailbox_id)
+    if mailbox.account_id != account_id:
+        raise NotFound(f"mailbox {mailbox_id} does not exist")
+    return mailbox
+
+
+def next_modseq(connection: sqlite3.Connection, account_id: int) -> int:
+    row = connection.execute(
+        "UPDATE account SET highest_modseq = highest_modseq + 1 WHERE id = ? "
+        "RETURNING highest_modseq",
+        (account_id,),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"account {account_id} does not exist")
+    return int(row[0])
+
+
+def _charge_quota(connection: sqlite3.Connection, account_id: int, size: int, count: int) -> bool:
+    """Add to the account's usage unless that passes its quota (RFC 9208 STORAGE)."""
+    row = connection.execute(
+        "UPDATE account SET used_bytes = used_bytes + ?, message_count = message_count + ? "
+        "WHERE id = ? AND (quota_bytes = 0 OR used_bytes + ? <= quota_bytes) RETURNING id",
+        (size, count, account_id, size),
+    ).fetchone()
+    return row is not None
+
+
+def _keywords_json(keywords: Sequence[str]) -> str | None:
+    return json.dumps(list(keywords)) if keywords else None
+
+
+def _keywords_tuple(value: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(value)) if value else ()
+
+
+def _merge_mailbox_keywords(
+    connection: sqlite3.Connection, mailbox: MailboxRecord, keywords: Iterable[str]
+) -> None:
+    known = {keyword.lower() for keyword in mailbox.keywords}
+    added = [keyword for keyword in dict.fromkeys(keywords) if keyword.lower() not in known]
+    if added:
+        connection.execute(
+            "UPDATE mailbox SET keywords = ? WHERE id = ?",
+            (json.dumps([*mailbox.keywords, *added]), mailbox.id),
+        )
+
+
+def _update_mailbox_counts(
+    connection: sqlite3.Connection,
+    mailbox_id: int,
+    modseq: int,
+    *,
+    uids: int = 0,
+    messages: int = 0,
+    unseen: int = 0,
+    deleted: int = 0,
+    size: int = 0,
+) -> None:
+    connection.execute(
+        "UPDATE mailbox SET uid_next = uid_next + ?, highest_modseq = ?, "
+        "message_count = message_count + ?, unseen_count = unseen_count + ?, "
+        "deleted_count = deleted_count + ?, total_bytes = total_bytes + ? WHERE id = ?",
+        (uids, modseq, messages, unseen, deleted, size, mailbox_id),
+    )
+
+
+def _new_email_ids(connection: sqlite3.Connection, account_id: int, count: int) -> int:
+    row = connection.execute(
+        "UPDATE account SET next_email_id = next_email_id + ? WHERE id = ? "
+        "RETURNING next_email_id - ?",
+        (count, account_id, count),
+    ).fetchone()
+    return int(row[0])
+
+
+def _insert_new_message(
+    connection: sqlite3.Connection,
+    account_id: int,
+    mailbox_id: int,
+    uid: int,
+    email_id: int,
+    blob_id: int,
+    item: NewMessage,
+    modseq: int,
+    now: float,
+) -> None:
+    thread_id = assign_thread(connection, account_id, item.content.summary)
+    connection.execute(
+        "INSERT INTO message (mailbox_id, uid, account_id, email_id, thread_id, blob_id, "
+        "modseq, flags, keywords, size, internal_date, save_date) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            mailbox_id,
+            uid,
+            account_id,
+            email_id,
+            thread_id,
+            blob_id,
+            modseq,
+            item.flags,
+            _keywords_json(item.keywords),
+            item.content.size,
+            item.internal_date,
+            now,
+        ),
+    )
+
+
+def append_messages(
+    connection: sqlite3.Connection,
+    account_id: int,
+    mailbox_id: int,
+    messages: Sequence[NewMessage],
+    now: float,
+    file_exists: FileExists,
+) -> AppendResult:
+    """All or nothing (RFC 3502 MULTIAPPEND); consecutive UIDs, one MODSEQ."""
+    mailbox = _owned_mailbox(connection, account_id, mailbox_id)
+    total = sum(item.content.size for item in messages)
+    if not _charge_quota(connection, account_id, total, len(messages)):
+        raise QuotaExceeded("the account's storage quota would be exceeded")
+    modseq = next_modseq(connection, account_id)
+    first_email_id = _new_email_ids(connection, account_id, len(messages))
+    uids = tuple(range(mailbox.uid_next, mailbox.uid_next + len(messages)))
+    for offset, (uid, item) in enumerate(zip(uids, messages, strict=True)):
+        blob_id = reference_content(connection, item.content, 1, file_exists)
+        _insert_new_message(
+            connection,
+            account_id,
+            mailbox_id,
+            uid,
+            first_email_id + offset,
+            blob_id,
+            item,
+            modseq,
+            now,
+        )
+    _update_mailbox_counts(
+        connection,
+        mailbox_id,
+        modseq,
+        uids=len(messages),
+        messages=len(messages),
+        unseen=sum(1 for item in messages if not item.flags & _SEEN),
+        deleted=sum(1 for item in messages if item.flags & _DELETED),
+        size=total,
+    )
+    _merge_mailbox_keywords(connection, mailbox, (k for m in messages for k in m.keywords))
+    return AppendResult(mailbox_id, mailbox.uidvalidity, uids, modseq)
+
+
+def deliver_message(
+    connection: sqlite3.Connection,
+    content: IngestedMessage,
+    targets: Sequence[DeliveryTarget],
+    internal_date: float,
+    now: float,
+    file_exists: FileExists,
+) -> list[DeliveryOutcome]:
+    """One content, many mailboxes; each target succeeds or is refused on its own."""
+    outcomes: list[DeliveryOutcome] = []
+    blob_id: int | None = None
+    for target in targets:
+        row = connection.execute(
+            f"SELECT {MAILBOX_COLUMNS} FROM mailbox WHERE account_id = ? AND name IN (?, 'INBOX') "
+            "ORDER BY name = 'INBOX' LIMIT 1",
+            (target.account_id, target.mailbox_name),
+        ).fetchone()
+        if row is None:
+            outcomes.append(DeliveryRefused(target.account_id, "no-account"))
+            continue
+        mailbox = mailbox_record(row)
+        if not _charge_quota(connection, target.account_id, content.size, 1):
+            outcomes.append(DeliveryRefused(target.account_id, "quota"))
+            continue
+        if blob_id is None:
+            blob_id = reference_content(connection, content, 1, file_exists)
+        else:
+            connection.execute("UPDATE blob SET refcount = refcount + 1 WHERE id = ?", (blob_id,))
+        modseq = next_modseq(connection, target.account_id)
+        item = NewMessage(content, target.flags, target.keywords, internal_date)
+        email_id = _new_email_ids(connection, target.account_id, 1)
+        _insert_new_message(
+            connection,
+            target.account_id,
+            mailbox.id,
+            mailbox.uid_next,
+            email_id,
+            blob_id,
+            item,
+            modseq,
+            now,
+        )
+        _update_mailbox_counts(
+            connection,
+            mailbox.id,
+            modseq,
+            uids=1,
+            messages=1,
+            unseen=0 if target.flags & _SEEN else 1,
+            deleted=1 if target.flags & _DELETED else 0,
+            size=content.size,
+        )
+        _merge_mailbox_keywords(connection, mailbox, target.keywords)
+        outcomes.append(Delivered(target.account_id, mailbox.id, mailbox.uid_next, modseq))
+    return outcomes
+
+
+def _uid_list(uids: Sequence[int]) -> str:
+    return json.dumps(sorted(set(uids)))
+
+
+def snapshot_mailbox(
+    connection: sqlite3.Connection, mailbox_id: int
+) -> tuple[MailboxRecord, list[MessageMeta]]:
+    mailbox = load_mailbox(connection, mailbox_id)
+    rows = connection.execute(
+        "SELECT uid, flags, keywords, modseq FROM message WHERE mailbox_id = ? ORDER BY uid",
+        (mailbox_id,),
+    )
+    return mailbox, [
+        MessageMeta(uid, flags, _keywords_tuple(keywords), modseq)
+        for uid, flags, keywords, modseq in rows
+    ]
+
+
+def fetch_messages(
+    connection: sqlite3.Connection, mailbox_id: int, uids: Sequence[int]
+) -> list[MessageRecord]:
+    rows = connection.execute(
+        "SELECT m.uid, m.email_id, m.thread_id, m.flags, m.keywords, m.modseq, m.size, "
+        "m.internal_date, m.save_date, b.sha256, b.inline, b.parsed, b.sent_date, b.subject, "
+        "b.base_subject, b.from_text, b.to_text, b.cc_text, b.bcc_text, b.message_id, "
+        "b.in_reply_to, b.refs, b.has_attachment, b.preview, b.headers "
+        "FROM message m JOIN blob b ON b.id = m.blob_id "
+        "WHERE m.mailbox_id = ? AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid",
+        (mailbox_id, _uid_list(uids)),
+    )
+    return [
+        MessageRecord(
+            mailbox_id=mailbox_id,
+            uid=r[0],
+            email_id=r[1],
+            thread_id=r[2],
+            flags=r[3],
+            keywords=_keywords_tuple(r[4]),
+            modseq=r[5],
+            size=r[6],
+            internal_date=r[7],
+            save_date=r[8],
+            sha256=r[9],
+            inline=bool(r[10]),
+            parsed=r[11],
+            summary=MessageSummary(
+                sent_date=r[12],
+                subject=r[13],
+                base_subject=r[14],
+                from_text=r[15],
+                to_text=r[16],
+                cc_text=r[17],
+                bcc_text=r[18],
+                message_id=r[19],
+                in_reply_to=r[20],
+                references=tuple(json.loads(r[21])),
+                has_attachment=bool(r[22]),
+                preview=r[23],
+                headers=r[24],
+            ),
+        )
+        for r in rows
+    ]
+
+
+def _apply_flags(
+    mode: str, flags: int, keywords: tuple[str, ...], set_flags: int, set_keywords: Sequence[str]
+) -> tuple[int, tuple[str, ...]]:
+    if mode == "replace":
+        return set_flags, tuple(set_keywords)
+    lowered = {keyword.lower() for keyword in set_keywords}
+    if mode == "add":
+        existing = {keyword.lower() for keyword in keywords}
+        extra = [keyword for keyword in set_keywords if keyword.lower() not in existing]
+        return flags | set_flags, keywords + tuple(extra)
+    if mode == "remove":
+        return flags & ~set_flags, tuple(k for k in keywords if k.lower() not in lowered)
+    raise ValueError(f"unknown flag mode {mode!r}")
+
+
+def store_message_flags(
+    connection: sqlite3.Connection,
+    account_id: int,
+    mailbox_id: int,
+    uids: Sequence[int],
+    mode: str,
+    set_flags: int,
+    set_keywords: Sequence[str],
+    unchanged_since: int | None,
+) -> FlagsResult:
+    """Only rows whose flags change get the new MODSEQ (RFC 7162 §3.1.3)."""
+    mailbox = _owned_mailbox(connection, account_id, mailbox_id)
+    rows = connection.execute(
+        "SELECT uid, flags, keywords, modseq FROM message WHERE mailbox_id = ? "
+        "AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid",
+        (mailbox_id, _uid_list(uids)),
+    ).fetchall()
+    modified: list[int] = []
+    updates: list[tuple[int, int, tuple[str, ...]]] = []
+    unseen_delta = deleted_delta = 0
+    for uid, flags, keywords_json, modseq in rows:
+        if unchanged_since is not None and modseq > unchanged_since:
+            modified.append(uid)  # RFC 7162 §3.1.3: not updated, reported as MODIFIED
+            continue
+        keywords = _keywords_tuple(keywords_json)
+        new_flags, new_keywords = _apply_flags(mode, flags, keywords, set_flags, set_keywords)
+        same_keywords = {k.lower() for k in new_keywords} == {k.lower() for k in keywords}
+        if new_flags == flags and same_keywords:
+            continue
+        updates.append((uid, new_flags, new_keywords))
+        unseen_delta += int(not new_flags & _SEEN) - int(not flags & _SEEN)
+        deleted_delta += int(bool(new_flags & _DELETED)) - int(bool(flags & _DELETED))
+    if not updates:
+        return FlagsResult((), tuple(modified), None)
+    modseq = next_modseq(connection, account_id)
+    connection.executemany(
+        "UPDATE message SET flags = ?, keywords = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?",
+        [(f, _keywords_json(k), modseq, mailbox_id, uid) for uid, f, k in updates],
+    )
+    _update_mailbox_counts(
+        connection, mailbox_id, modseq, unseen=unseen_delta, deleted=deleted_delta
+    )
+    _merge_mailbox_keywords(connection, mailbox, (k for _, _, kws in updates for k in kws))
+    changed = tuple(MessageMeta(uid, f, k, modseq) for uid, f, k in updates)
+    return FlagsResult(changed, tuple(modified), modseq)
+
+
+def _remove_rows(
+    connection: sqlite3.Connection,
+    mailbox_id: int,
+    rows: Sequence[tuple[int, int, int, int]],
+    modseq: int,
+) -> None:
+    """Delete message rows (uid, blob_id, size, flags) and leave tombstones."""
+    connection.executemany(
+        "DELETE FROM message WHERE mailbox_id = ? AND uid = ?",
+        [(mailbox_id, row[0]) for row in rows],
+    )
+    connection.executemany(  # RFC 7162 §3.2.10: remembered for VANISHED (EARLIER)
+        "INSERT OR REPLACE INTO vanished (mailbox_id, uid, modseq) VALUES (?, ?, ?)",
+        [(mailbox_id, row[0], modseq) for row in rows],
+    )
+    _update_mailbox_counts(
+        connection,
+        mailbox_id,
+        modseq,
+        messages=-len(rows),
+        unseen=-sum(1 for row in rows if not row[3] & _SEEN),
+        deleted=-sum(1 for row in rows if row[3] & _DELETED),
+        size=-sum(row[2] for row in rows),
+    )
+
+
+def expunge_messages(
+    connection: sqlite3.Connection,
+    account_id: int,
+    mailbox_id: int,
+    uids: Sequence[int] | None,
+    now: float,
+) -> ExpungeResult:
+    _owned_mailbox(connection, account_id, mailbox_id)
+    query = "SELECT uid, blob_id, size, flags FROM message WHERE mailbox_id = ? AND flags & ? != 0"
+    parameters: tuple[object, ...] = (mailbox_id, _DELETED)
+    if uids is not None:
+        query += " AND uid IN (SELECT value FROM json_each(?))"
+        parameters += (_uid_list(uids),)
+    rows = connection.execute(query + " ORDER BY uid", parameters).fetchall()
+    if not rows:
+        return ExpungeResult((), None)
+    modseq = next_modseq(connection, account_id)
+    _remove_rows(connection, mailbox_id, rows, modseq)
+    size = sum(row[2] for row in rows)
+    connection.execute(
+        "UPDATE account SET used_bytes = used_bytes - ?, message_count = message_count - ? "
+        "WHERE id = ?",
+        (size, len(rows), account_id),
+    )
+    release_content(connection, Counter(row[1] for row in rows), now)
+    return ExpungeResult(tuple(row[0] for row in rows), modseq)
+
+
+def transfer_messages(
+    connection: sqlite3.Connection,
+    account_id: int,
+    source_id: int,
+    uids: Sequence[int],
+    destination_id: int,
+    now: float,
+    *,
+    move: bool,
+) -> CopyResult:
+    """COPY (RFC 9051 §6.4.7) or MOVE (RFC 6851 §3.3): new UIDs in the destination, in
+    source UID order, keeping flags, email id and thread; a move also expunges the source."""
+    _owned_mailbox(connection, account_id, source_id)
+    destination = _owned_mailbox(connection, account_id, destination_id)
+    rows = connection.execute(
+        "SELECT uid, email_id, thread_id, blob_id, flags, keywords, size, internal_date "
+        "FROM message WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) "
+        "ORDER BY uid",
+        (source_id, _uid_list(uids)),
+    ).fetchall()
+    if not rows:
+        return CopyResult(destination_id, destination.uidvalidity, (), (), None)
+    size = sum(row[6] for row in rows)
+    if not move and not _charge_quota(connection, account_id, size, len(rows)):
+        raise QuotaExceeded("the account's storage quota would be exceeded")
+    modseq = next_modseq(connection, account_id)
+    new_uids = tuple(range(destination.uid_next, destination.uid_next + len(rows)))
+    connection.executemany(
+        "INSERT INTO message (mailbox_id, uid, account_id, email_id, thread_id, blob_id, "
+        "modseq, flags, keywords, size, internal_date, save_date) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        [
+            (
+                destination_id,
+                new_uid,
+                account_id,
+                r[1],
+                r[2],
+                r[3],
+                modseq,
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                now,
+            )
+            for new_uid, r in zip(new_uids, rows, strict=True)
+        ],
+    )
+    _update_mailbox_counts(
+        connection,
+        destination_id,
+        modseq,
+        uids=len(rows),
+        messages=len(rows),
+        unseen=sum(1 for row in rows if not row[4] & _SEEN),
+        deleted=sum(1 for row in rows if row[4] & _DELETED),
+        size=size,
+    )
+    _merge_mailbox_keywords(
+        connection, destination, (k for row in rows for k in _keywords_tuple(row[5]))
+    )
+    if move:
+        _remove_rows(connection, source_id, [(r[0], r[3], r[6], r[4]) for r in rows], modseq)
+    else:
+        connection.executemany(
+            "UPDATE blob SET refcount = refcount + ?, zero_since = NULL WHERE id = ?",
+            [(count, blob_id) for blob_id, count in Counter(row[3] for row in rows).items()],
+        )
+    return CopyResult(
+        destination_id, destination.uidvalidity, tuple(row[0] for row in rows), new_uids, modseq
+    )
+
+
+def changes_after(connection: sqlite3.Connection, mailbox_id: int, modseq: int) -> Changes:
+    mailbox = load_mailbox(connection, mailbox_id)
+    changed = [
+        MessageMeta(uid, flags, _keywords_tuple(kw), ms)
+        for uid, flags, kw, ms in connection.execute(
+            "SELECT uid, flags, keywords, modseq FROM message WHERE mailbox_id = ? "
+            "AND modseq > ? ORDER BY uid",
+            (mailbox_id, modseq),
+        )
+    ]
+    vanished = [
+        row[0]
+        for row in connection.execute(
+            "SELECT uid FROM vanished WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
+            (mailbox_id, modseq),
+        )
+    ]
+    floor = connection.execute(
+        "SELECT vanished_floor FROM account WHERE id = ?", (mailbox.account_id,)
+    ).fetchone()[0]
+    return Changes(mailbox, tuple(changed), tuple(vanished), history_complete=modseq >= floor)
+
+
+def drop_mailbox_messages(connection: sqlite3.Connection, mailbox_id: int, now: float) -> None:
+    """Remove every message of a mailbox that is going away (no tombstones: the mailbox and
+    its UIDVALIDITY go with them)."""
+    mailbox = load_mailbox(connection, mailbox_id)
+    blobs = Counter(
+        row[0]
+        for row in connection.execute(
+            "SELECT blob_id FROM message WHERE mailbox_id = ?", (mailbox_id,)
+        )
+    )
+    connection.execute("DELETE FROM message WHERE mailbox_id = ?", (mailbox_id,))
+    connection.execute(
+        "UPDATE account SET used_bytes = used_bytes - ?, message_count = message_count - ? "
+        "WHERE id = ?",
+        (mailbox.total_bytes, mailbox.message_count, mailbox.account_id),
+    )
+    release_content(connection, blobs, now)
