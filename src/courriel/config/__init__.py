@@ -9,7 +9,7 @@ Nothing in this package opens sockets or starts services; ``runtime`` reads the 
 """
 
 from courriel.config.errors import ConfigError, Problem
-from courriel.config.load import load_config
+from courriel.config.load import default_config, load_config
 from courriel.config.metadata import ListenerProtocol, TlsMode
 from courriel.config.reference import render_reference
 from courriel.config.sample import dev_overrides, render_sample
@@ -44,6 +44,7 @@ __all__ = [
     "StorageSettings",
     "TlsMode",
     "TlsSettings",
+    "default_config",
     "dev_overrides",
     "format_duration",
     "format_size",

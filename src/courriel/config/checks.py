@@ -12,6 +12,7 @@ Sockets are not opened here; a port taken by another program shows up at ``courr
 from __future__ import annotations
 
 import ipaddress
+import stat
 from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,8 +102,12 @@ class _Checker:
                     _key(listener, "addresses"),
                     "dev mode (server.dev = true) listens on loopback only, but "
                     + ", ".join(f'"{address}"' for address in outside)
-                    + (" is not" if len(outside) == 1 else " are not")
-                    + ' a loopback address; use "127.0.0.1" or "::1"',
+                    + (
+                        " is not a loopback address"
+                        if len(outside) == 1
+                        else " are not loopback addresses"
+                    )
+                    + '; use "127.0.0.1" or "::1"',
                 )
 
     def check_bindings(self, listeners: list[EnabledListener]) -> None:
@@ -126,7 +131,7 @@ class _Checker:
                 seen.append(binding)
 
     def check_tls_files(self, listeners: tuple[EnabledListener, ...]) -> None:
-        needing_tls = [listener.name for listener in listeners if listener.tls != "none"]
+        needing_tls = [listener.name for listener in listeners if listener.tls_mode != "none"]
         if not needing_tls:
             return
         for key in ("tls.certificate", "tls.key"):
@@ -153,12 +158,16 @@ def _clash(binding: _Binding, earlier: _Binding) -> str:
 
 def _unreadable_reason(path: Path) -> str | None:
     try:
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            return f"{path} is a directory, not a file"
+        if not stat.S_ISREG(mode):
+            # Opening a FIFO or a device could block or read forever.
+            return f"{path} is not a regular file"
         with path.open("rb") as file:
             first_byte = file.read(1)
     except FileNotFoundError:
         return f"file {path} does not exist"
-    except IsADirectoryError:
-        return f"{path} is a directory, not a file"
     except PermissionError:
         return f"file {path} cannot be read: permission denied"
     except OSError as error:

@@ -201,7 +201,7 @@ class Choice(ValueKind):
     """One string out of a fixed set; ``unavailable`` explains known-but-refused values."""
 
     values: tuple[str, ...]
-    unavailable: Mapping[str, str] = field(default_factory=dict)
+    unavailable: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @classmethod
     def of(cls, literal: Any, unavailable: Mapping[str, str] | None = None) -> Choice:
@@ -355,7 +355,7 @@ class FilePath(ValueKind):
         return toml_string(str(value))
 
     def resolve(self, value: Any, data_dir: Path) -> Path:
-        return data_dir / value
+        return data_dir / Path(value)
 
 
 _HOSTNAME_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
@@ -379,7 +379,7 @@ class Hostname(ValueKind):
         # RFC 1035 §2.3.4: at most 253 characters in text form, labels of 1 to 63.
         if len(raw) > 253 or not all(_HOSTNAME_LABEL.fullmatch(label) for label in labels):
             raise InvalidValue(
-                f"must be a domain name like \"mail.example.com\" (letters, digits, hyphens "
+                f'must be a domain name like "mail.example.com" (letters, digits, hyphens '
                 f"and dots), got {toml_string(raw)}"
             )
         return raw

@@ -48,17 +48,29 @@ def load_config(path: Path, *, environ: Mapping[str, str] | None = None) -> Conf
     return config
 
 
+def default_config(data_dir: Path) -> Config:
+    """The Config an empty ``courriel.toml`` in ``data_dir`` gives, for tests and tools.
+
+    Reads neither files nor the environment and checks nothing (the TLS files may be absent).
+    """
+    return _Resolution().build(data_dir.absolute() / "courriel.toml")
+
+
 def _read_document(path: Path, label: str) -> dict[str, Any]:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError([Problem(label, "", "file not found; create one with `courriel init`")])
+        reason = "file not found; create one with `courriel init`"
     except IsADirectoryError:
-        raise ConfigError([Problem(label, "", "is a directory, not a configuration file")])
+        reason = "is a directory, not a configuration file"
     except PermissionError:
-        raise ConfigError([Problem(label, "", "cannot be read: permission denied")])
+        reason = "cannot be read: permission denied"
     except OSError as error:
-        raise ConfigError([Problem(label, "", f"cannot be read: {error.strerror or error}")])
+        reason = f"cannot be read: {error.strerror or error}"
+    else:
+        reason = ""
+    if reason:
+        raise ConfigError([Problem(label, "", reason)])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -76,10 +88,7 @@ def _describe_syntax_error(error: tomllib.TOMLDecodeError) -> str:
     match = _TOML_POSITION.match(message)
     if match is None:
         return f"TOML syntax error: {message}"
-    return (
-        f"TOML syntax error at line {match['line']}, column {match['column']}: "
-        f"{match['reason']}"
-    )
+    return f"TOML syntax error at line {match['line']}, column {match['column']}: {match['reason']}"
 
 
 @dataclass
@@ -97,8 +106,7 @@ class _Resolution:
         for name, raw in document.items():
             spec = sections.get(name)
             if spec is None:
-                suggestion = closest(name, list(sections))
-                self._problem(origin, name, _unknown(raw, f"[{suggestion}]" if suggestion else None))
+                self._problem(origin, name, _unknown_top_level(name, raw, list(sections)))
             elif not isinstance(raw, dict):
                 self._problem(origin, name, f"must be a table [{name}], got {describe_raw(raw)}")
             else:
@@ -176,6 +184,16 @@ class _Resolution:
 
     def _problem(self, origin: Origin, key: str, message: str) -> None:
         self.problems.append(Problem(str(origin), key, message))
+
+
+def _unknown_top_level(name: str, raw: object, section_names: list[str]) -> str:
+    if not isinstance(raw, dict):
+        # A setting written before any [section] header lands at the top level.
+        homes = [option.section for option in OPTIONS.values() if option.name == name]
+        if homes:
+            return f"unknown setting; did you mean to put it under [{homes[0]}]?"
+    suggestion = closest(name, section_names)
+    return _unknown(raw, f"[{suggestion}]" if suggestion else None)
 
 
 def _unknown(raw: object, suggestion: str | None) -> str:

@@ -41,15 +41,15 @@ class ListenerRole:
     """What a ``[listeners.NAME]`` table serves: fixed by the name, not configurable."""
 
     protocol: ListenerProtocol
-    tls: TlsMode
-    standard_port: int
+    tls_mode: TlsMode
+    # The standard port is the default of the table's ``port`` setting, not repeated here.
     dev_port: int
 
-    def summary(self) -> str:
+    def summary(self, standard_port: int) -> str:
         """One sentence for the sample file and the reference page."""
         return (
-            f"Protocol: {self.protocol}; TLS: {_TLS_MODE_TEXT[self.tls]}; "
-            f"port {self.standard_port}, or {self.dev_port} with `courriel init --dev`."
+            f"Protocol: {self.protocol}; TLS: {_TLS_MODE_TEXT[self.tls_mode]}; "
+            f"port {standard_port}, or {self.dev_port} with `courriel init --dev`."
         )
 
 
@@ -129,6 +129,19 @@ class SectionSpec:
         for subsection in self.subsections:
             yield from subsection.walk()
 
+    def option(self, name: str) -> OptionSpec:
+        """The option called ``name`` in this table."""
+        for spec in self.options:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"{self.key}.{name}")
+
+    def listener_summary(self) -> str | None:
+        """The listener sentence of a ``[listeners.NAME]`` table, None for other tables."""
+        if self.info.listener is None:
+            return None
+        return self.info.listener.summary(self.option("port").default())
+
     def child_names(self) -> list[str]:
         return [spec.name for spec in self.options] + [spec.name for spec in self.subsections]
 
@@ -161,14 +174,14 @@ def _describe_section(
             if _SECTION not in field.metadata:
                 raise TypeError(f"{cls.__name__}.{field.name} has neither option() nor section()")
             continue
-        options.append(
-            OptionSpec(key, field.name, option_info, _default_getter(field, factory))
-        )
+        options.append(OptionSpec(key, field.name, option_info, _default_getter(field, factory)))
     subsections = tuple(_describe_children(cls, prefix=key + "."))
     return SectionSpec(key, name, info, factory, tuple(options), subsections)
 
 
-def _default_getter(field: dataclasses.Field[Any], factory: Callable[..., Any]) -> Callable[[], Any]:
+def _default_getter(
+    field: dataclasses.Field[Any], factory: Callable[..., Any]
+) -> Callable[[], Any]:
     if field.default is not dataclasses.MISSING:
         return functools.partial(_constant, field.default)
     if field.default_factory is not dataclasses.MISSING:

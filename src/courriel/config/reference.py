@@ -36,8 +36,9 @@ def render_reference() -> str:
 def _render_section(spec: SectionSpec) -> list[str]:
     depth = spec.key.count(".") + 2
     lines = [f"{'#' * depth} [{spec.key}]", "", spec.help]
-    if spec.info.listener is not None:
-        lines += ["", spec.info.listener.summary()]
+    summary = spec.listener_summary()
+    if summary is not None:
+        lines += ["", summary]
     listeners = [sub for sub in spec.subsections if sub.info.listener is not None]
     if listeners:
         lines += [
@@ -48,8 +49,9 @@ def _render_section(spec: SectionSpec) -> list[str]:
         for sub in listeners:
             role = sub.info.listener
             assert role is not None
+            standard_port = sub.option("port").default()
             lines.append(
-                f"| `{sub.name}` | {role.protocol} | {role.tls} | {role.standard_port} "
+                f"| `{sub.name}` | {role.protocol} | {role.tls_mode} | {standard_port} "
                 f"| {role.dev_port} |"
             )
     if spec.options:

@@ -10,6 +10,7 @@ Must not write files or pick values of its own beyond the schema defaults and
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Mapping
 from pathlib import PurePath
@@ -69,8 +70,9 @@ def render_sample(values: Mapping[str, Any]) -> str:
 
 def _render_section(spec: SectionSpec, chosen: Mapping[str, Any]) -> list[str]:
     lines = _comment(spec.help)
-    if spec.info.listener is not None:
-        lines += _comment(spec.info.listener.summary())
+    summary = spec.listener_summary()
+    if summary is not None:
+        lines += _comment(summary)
     if not spec.options:
         return lines
     lines.append(f"[{spec.key}]")
@@ -85,12 +87,17 @@ def _type_and_default(option: OptionSpec) -> str:
     constraint = option.kind.constraint()
     kind = f"{option.kind.type_name}, {constraint}" if constraint else option.kind.type_name
     default = option.info.default_doc or option.kind.to_toml(option.default())
-    return f"({kind}; default: {default})"
+    return f"Type: {kind}. Default: {default}."
+
+
+# "RFC 9051 §5.4" or "`courriel init --dev`" read badly split over two lines: glue them.
+_UNBREAKABLE = re.compile(r"RFC \d+(?: §[\d.]+)?|`[^`]*`")
 
 
 def _comment(text: str) -> list[str]:
-    wrapped = textwrap.wrap(text, _WIDTH - 2, break_long_words=False, break_on_hyphens=False)
-    return ["# " + line for line in wrapped]
+    glued = _UNBREAKABLE.sub(lambda match: match[0].replace(" ", "\0"), text)
+    wrapped = textwrap.wrap(glued, _WIDTH - 2, break_long_words=False, break_on_hyphens=False)
+    return ["# " + line.replace("\0", " ") for line in wrapped]
 
 
 def _as_toml_value(value: Any) -> Any:

@@ -61,8 +61,8 @@ OVERVIEW: tuple[str, ...] = (
     "`courriel.toml` holds the static settings of one courriel server. It lives in the data "
     "directory; relative paths in it are relative to that directory.",
     "Any setting can be overridden by an environment variable named "
-    "COURRIEL_<SECTION>_<KEY>, for example COURRIEL_LOG_LEVEL=debug or "
-    "COURRIEL_LISTENERS_IMAP_PORT=1143. Lists are comma-separated there.",
+    "`COURRIEL_<SECTION>_<KEY>`, for example `COURRIEL_LOG_LEVEL=debug` or "
+    "`COURRIEL_LISTENERS_IMAP_PORT=1143`; lists are comma-separated there.",
     'Sizes are a number of bytes or a string such as "50 MiB", "10M" or "1.5 GB" (K, M, G, T '
     "and KiB, MiB, GiB, TiB are powers of 1024; KB, MB, GB, TB powers of 1000). Durations "
     'are a number of seconds or a string such as "30s", "15m", "4h", "5d" or "1h30m".',
@@ -119,8 +119,7 @@ class StorageSettings:
         default=4,
         metadata=option(
             Integer(1, 64),
-            "Read-only database connections that serve lookups in parallel with the single "
-            "writer.",
+            "Read-only database connections that serve lookups in parallel with the single writer.",
         ),
     )
     batch_limit: int = field(
@@ -154,7 +153,14 @@ class TlsSettings:
     min_version: TlsVersion = field(
         default="TLSv1.2",
         metadata=option(
-            Choice.of(TlsVersion),
+            Choice.of(
+                TlsVersion,
+                unavailable=dict.fromkeys(
+                    ("SSLv3", "TLSv1", "TLSv1.0", "TLSv1.1"),
+                    'TLS versions before 1.2 are deprecated by RFC 8996; use "TLSv1.2" or '
+                    '"TLSv1.3"',
+                ),
+            ),
             "Oldest TLS version accepted. TLS 1.0 and 1.1 are never offered (RFC 8996).",
         ),
     )
@@ -171,59 +177,80 @@ class ListenerSettings:
         default=("0.0.0.0", "::"),  # noqa: S104 - a mail server listens on every interface
         metadata=option(
             AddressList(),
-            'IP addresses to listen on: "0.0.0.0" is every IPv4 address, "::" every IPv6 '
-            "address.",
+            'IP addresses to listen on: "0.0.0.0" is every IPv4 address, "::" every IPv6 address.',
         ),
     )
     port: int = field(metadata=option(PORT, "TCP port to listen on."))
 
 
-def _listener(role: ListenerRole, help_text: str) -> Any:
-    return field(
-        default_factory=functools.partial(ListenerSettings, port=role.standard_port),
-        metadata=section(help_text, listener=role),
-    )
-
-
 @dataclass(frozen=True, kw_only=True)
 class ListenersSettings:
-    smtp: ListenerSettings = _listener(
-        ListenerRole("smtp", "starttls", 25, 2525),
-        "SMTP MX: receives mail for your domains from other servers (RFC 5321), with "
-        "STARTTLS (RFC 3207).",
+    """The fixed set of listeners; each table name implies its protocol, TLS mode and ports."""
+
+    smtp: ListenerSettings = field(
+        default_factory=functools.partial(ListenerSettings, port=25),
+        metadata=section(
+            "SMTP MX: receives mail for your domains from other servers (RFC 5321), with "
+            "STARTTLS (RFC 3207).",
+            listener=ListenerRole("smtp", "starttls", dev_port=2525),
+        ),
     )
-    submission: ListenerSettings = _listener(
-        ListenerRole("submission", "starttls", 587, 2587),
-        "Message submission from your users' mail clients (RFC 6409), with STARTTLS "
-        "(RFC 3207) before authentication.",
+    submission: ListenerSettings = field(
+        default_factory=functools.partial(ListenerSettings, port=587),
+        metadata=section(
+            "Message submission from your users' mail clients (RFC 6409), with STARTTLS "
+            "(RFC 3207) before authentication.",
+            listener=ListenerRole("submission", "starttls", dev_port=2587),
+        ),
     )
-    submissions: ListenerSettings = _listener(
-        ListenerRole("submission", "implicit", 465, 2465),
-        "Message submission over implicit TLS (RFC 8314 §3.3).",
+    submissions: ListenerSettings = field(
+        default_factory=functools.partial(ListenerSettings, port=465),
+        metadata=section(
+            "Message submission over implicit TLS (RFC 8314 §3.3).",
+            listener=ListenerRole("submission", "implicit", dev_port=2465),
+        ),
     )
-    imap: ListenerSettings = _listener(
-        ListenerRole("imap", "starttls", 143, 2143),
-        "IMAP (RFC 9051) with STARTTLS.",
+    imap: ListenerSettings = field(
+        default_factory=functools.partial(ListenerSettings, port=143),
+        metadata=section(
+            "IMAP (RFC 9051) with STARTTLS.",
+            listener=ListenerRole("imap", "starttls", dev_port=2143),
+        ),
     )
-    imaps: ListenerSettings = _listener(
-        ListenerRole("imap", "implicit", 993, 2993),
-        "IMAP over implicit TLS (RFC 8314 §3.3).",
+    imaps: ListenerSettings = field(
+        default_factory=functools.partial(ListenerSettings, port=993),
+        metadata=section(
+            "IMAP over implicit TLS (RFC 8314 §3).",
+            listener=ListenerRole("imap", "implicit", dev_port=2993),
+        ),
     )
-    pop3: ListenerSettings = _listener(
-        ListenerRole("pop3", "starttls", 110, 2110),
-        "POP3 (RFC 1939) with STLS (RFC 2595).",
+    pop3: ListenerSettings = field(
+        default_factory=functools.partial(ListenerSettings, port=110),
+        metadata=section(
+            "POP3 (RFC 1939) with STLS (RFC 2595).",
+            listener=ListenerRole("pop3", "starttls", dev_port=2110),
+        ),
     )
-    pop3s: ListenerSettings = _listener(
-        ListenerRole("pop3", "implicit", 995, 2995),
-        "POP3 over implicit TLS (RFC 8314 §3.3).",
+    pop3s: ListenerSettings = field(
+        default_factory=functools.partial(ListenerSettings, port=995),
+        metadata=section(
+            "POP3 over implicit TLS (RFC 8314 §3).",
+            listener=ListenerRole("pop3", "implicit", dev_port=2995),
+        ),
     )
-    https: ListenerSettings = _listener(
-        ListenerRole("http", "implicit", 443, 8443),
-        "HTTPS: webmail, administration, CalDAV/CardDAV, ActiveSync and autoconfig.",
+    https: ListenerSettings = field(
+        default_factory=functools.partial(ListenerSettings, port=443),
+        metadata=section(
+            "HTTPS: webmail, administration, CalDAV/CardDAV, ActiveSync and autoconfig.",
+            listener=ListenerRole("http", "implicit", dev_port=8443),
+        ),
     )
-    http: ListenerSettings = _listener(
-        ListenerRole("http", "none", 80, 8080),
-        "Plain HTTP: ACME http-01 challenges (RFC 8555 §8.3) and a redirect to HTTPS.",
+    http: ListenerSettings = field(
+        default_factory=functools.partial(ListenerSettings, port=80),
+        metadata=section(
+            "Plain HTTP: ACME http-01 challenges (RFC 8555 §8.3) and a redirect to HTTPS.",
+            listener=ListenerRole("http", "none", dev_port=8080),
+        ),
     )
 
 
@@ -351,7 +378,7 @@ class EnabledListener:
 
     name: str
     protocol: ListenerProtocol
-    tls: TlsMode
+    tls_mode: TlsMode
     addresses: tuple[str, ...]
     port: int
 
@@ -428,7 +455,7 @@ class Config:
             if settings.enabled:
                 enabled.append(
                     EnabledListener(
-                        spec.name, role.protocol, role.tls, settings.addresses, settings.port
+                        spec.name, role.protocol, role.tls_mode, settings.addresses, settings.port
                     )
                 )
         return tuple(enabled)

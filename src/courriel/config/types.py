@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 
 KIB = 1024
 MIB = 1024**2
@@ -105,7 +106,7 @@ def parse_size(text: str) -> int:
     # Decimal arithmetic on the digits keeps "1.1 KB" exact (1100), where float would not.
     whole, _, fraction = number.partition(".")
     fraction = fraction.rstrip("0")
-    scale = 10 ** len(fraction)
+    scale: int = 10 ** len(fraction)
     numerator = int(whole or "0") * scale + int(fraction or "0")
     total, remainder = divmod(numerator * multiplier, scale)
     if remainder:
@@ -144,9 +145,7 @@ def parse_duration(text: str) -> float:
             raise ValueError(f"must be a duration like {DURATION_EXAMPLES}, got {text!r}")
         multiplier = DURATION_UNITS.get(unit.lower()) if unit else 1.0
         if multiplier is None:
-            raise ValueError(
-                f"unknown duration unit {unit!r} in {text!r}; use s, m, h, d or w"
-            )
+            raise ValueError(f"unknown duration unit {unit!r} in {text!r}; use s, m, h, d or w")
         total += float(number) * multiplier
         parts += 1
         position = match.end()
@@ -163,4 +162,5 @@ def format_duration(seconds: float) -> str:
             if whole and whole % int(multiplier) == 0:
                 return f"{whole // int(multiplier)}{name}"
         return "0s"
-    return f"{seconds!r}s"
+    # The shortest repr, written without an exponent ("1e-07" is not a duration we parse).
+    return f"{Decimal(repr(seconds)):f}s"

@@ -1,0 +1,103 @@
+"""Pure email-format code: parse a message once at ingest, serve everything from the result.
+
+``parse_message(raw)`` scans the bytes of an RFC 5322/MIME message and returns a
+:class:`ParsedMessage` (MIME tree with byte offsets, ENVELOPE, search/sort/thread summary,
+RFC 8970 preview); ``encode``/``decode`` store it as one compact value; ``extract_text``
+gives the text for full-text search; ``find_section``/``section_range`` answer IMAP section
+addressing. Module map::
+
+    charset        MIME charset labels -> codecs, tolerant byte decoding
+    headers        header block end, fields with offsets, unfolding      (RFC 5322 §2.2)
+    encoded_words  RFC 2047 encoded words
+    params         Content-Type/Disposition parameters                   (RFC 2045, 2183, 2231)
+    transfer       base64 / quoted-printable                             (RFC 2045 §6)
+    address        address lists, IMAP address records, IDNA             (RFC 5322 §3.4)
+    dates          Date header -> UTC timestamp                          (RFC 5322 §3.3)
+    subject        base subject                                          (RFC 5256 §2.1)
+    envelope       IMAP ENVELOPE                                         (RFC 9051 §7.5.2)
+    part           Part tree, section addressing                         (RFC 9051 §6.4.5)
+    mime           the byte scanner that builds the Part tree            (RFC 2045, 2046)
+    text           search text and preview                               (RFC 8970)
+    summary        SEARCH/SORT/THREAD values                             (RFC 5256, 5957)
+    message        ParsedMessage, parse_message
+    codec          encode / decode of ParsedMessage
+
+Nothing here does I/O, logs, reads configuration or keeps mutable global state.
+"""
+
+from courriel.mail.address import (
+    Address,
+    domain_to_ascii,
+    domain_to_unicode,
+    format_address,
+    format_address_list,
+    parse_address_list,
+)
+from courriel.mail.charset import decode_bytes, header_bytes_to_str
+from courriel.mail.codec import DecodeError, decode, encode
+from courriel.mail.dates import parse_date
+from courriel.mail.encoded_words import decode_encoded_words, decode_header_value
+from courriel.mail.envelope import Envelope, build_envelope
+from courriel.mail.headers import HeaderField, find_header_end, split_header_fields, unfold
+from courriel.mail.message import ParsedMessage, parse_message
+from courriel.mail.mime import MAX_DEPTH, MAX_PARTS
+from courriel.mail.params import decode_params, get_param, parse_content_type, parse_disposition
+from courriel.mail.part import Part, find_section, iter_parts, section_range
+from courriel.mail.subject import base_subject
+from courriel.mail.summary import Summary, message_ids
+from courriel.mail.text import (
+    MAX_TEXT_CHARS,
+    PREVIEW_CHARS,
+    extract_text,
+    html_to_text,
+    part_text,
+    preview_text,
+)
+from courriel.mail.transfer import decode_base64, decode_quoted_printable, decode_transfer_encoding
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_PARTS",
+    "MAX_TEXT_CHARS",
+    "PREVIEW_CHARS",
+    "Address",
+    "DecodeError",
+    "Envelope",
+    "HeaderField",
+    "ParsedMessage",
+    "Part",
+    "Summary",
+    "base_subject",
+    "build_envelope",
+    "decode",
+    "decode_base64",
+    "decode_bytes",
+    "decode_encoded_words",
+    "decode_header_value",
+    "decode_params",
+    "decode_quoted_printable",
+    "decode_transfer_encoding",
+    "domain_to_ascii",
+    "domain_to_unicode",
+    "encode",
+    "extract_text",
+    "find_header_end",
+    "find_section",
+    "format_address",
+    "format_address_list",
+    "get_param",
+    "header_bytes_to_str",
+    "html_to_text",
+    "iter_parts",
+    "message_ids",
+    "parse_address_list",
+    "parse_content_type",
+    "parse_date",
+    "parse_disposition",
+    "parse_message",
+    "part_text",
+    "preview_text",
+    "section_range",
+    "split_header_fields",
+    "unfold",
+]

@@ -181,10 +181,10 @@ def _mailbox(tokens: list[tuple[int, str]]) -> Address | None:
         spec = tokens
     at = next((i for i, t in enumerate(spec) if t == (_SPECIAL, "@")), -1)
     if at >= 0:
-        local = _joined(spec[:at])
-        domain = _joined([t for t in spec[at + 1 :] if t[0] != _SPECIAL or t[1] == "."])
+        local = _joined([t for t in spec[:at] if t[0] != _SPECIAL])
+        domain = _joined([t for t in spec[at + 1 :] if t[0] != _SPECIAL or t[1] == "@"])
     elif open_at >= 0:
-        local = _joined(spec)
+        local = _joined([t for t in spec if t[0] != _SPECIAL])
         domain = ""
     else:
         words = [value for kind, value in spec if kind in (_WORD, _QUOTED, _LITERAL)]

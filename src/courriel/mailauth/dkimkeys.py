@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -86,7 +87,7 @@ class DkimKey:
         return f"{self.record_name(domain)}.{ttl_field} IN TXT {strings}"
 
     def dkimpy_private_key(self) -> bytes:
-        """The private key as ``dkim.sign`` wants it: PEM for RSA, base64 of the seed for Ed25519."""
+        """The private key as ``dkim.sign`` takes it: PEM for RSA, base64 seed for Ed25519."""
         if self.algorithm == "rsa":
             return self.private_key_pem
         key = serialization.load_pem_private_key(self.private_key_pem, password=None)
@@ -106,11 +107,11 @@ class DkimKeySet:
     rsa: DkimKey
     ed25519: DkimKey
 
-    def keys(self) -> tuple[DkimKey, DkimKey]:
-        return (self.rsa, self.ed25519)
+    def __iter__(self) -> Iterator[DkimKey]:
+        return iter((self.rsa, self.ed25519))
 
     def zone_file_lines(self, domain: str, *, ttl: int | None = None) -> str:
-        return "\n".join(key.zone_file_line(domain, ttl=ttl) for key in self.keys()) + "\n"
+        return "\n".join(key.zone_file_line(domain, ttl=ttl) for key in self) + "\n"
 
 
 def selectors_for(selector_base: str) -> tuple[str, str]:

@@ -379,9 +379,13 @@ class Connection:
             protocol.consume(len(protocol.buffer))
         if protocol.eof:
             raise ConnectionClosed("connection closed before TLS handshake")
-        # loop.start_tls pauses and resumes the TCP transport itself.
+        # loop.start_tls pauses and resumes the TCP transport itself. Nothing is awaited
+        # before it pauses reading, so a ClientHello cannot land in the plaintext buffer;
+        # the queued go-ahead reply still leaves before the first TLS record.
         protocol.read_paused = False
-        await protocol.wait_writable()
+        # Set before the handshake: a close_notify right after it must not be answered
+        # with the plain-TCP "keep half-open" choice.
+        protocol.over_tls = True
         loop = asyncio.get_running_loop()
         try:
             transport = await loop.start_tls(
@@ -401,7 +405,6 @@ class Connection:
             self.abort()
             raise ConnectionClosed("connection closed during TLS handshake")
         protocol.transport = transport
-        protocol.over_tls = True
 
     def tls_info(self) -> TlsInfo | None:
         """Version and cipher of the TLS session, or None on a plaintext connection."""

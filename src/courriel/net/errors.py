@@ -25,7 +25,7 @@ class NetError(CourrielError):
     """Base class of every error the network layer raises on purpose."""
 
 
-class ConnectionClosed(NetError):  # noqa: N818 - names match the design (httpx style)
+class ConnectionClosed(NetError):
     """The peer closed the connection (or it broke) before the read could complete.
 
     ``partial`` holds the bytes received before the end that did not make a complete unit
@@ -37,7 +37,7 @@ class ConnectionClosed(NetError):  # noqa: N818 - names match the design (httpx 
         self.partial = partial
 
 
-class ReadTimeout(NetError):  # noqa: N818
+class ReadTimeout(NetError):
     """A read did not complete within its timeout; buffered data is kept for the next read."""
 
     def __init__(self, timeout: float) -> None:
@@ -45,7 +45,7 @@ class ReadTimeout(NetError):  # noqa: N818
         self.timeout = timeout
 
 
-class LineTooLong(NetError):  # noqa: N818
+class LineTooLong(NetError):
     """A line longer than the limit arrived; it was discarded up to and including its LF.
 
     The stream is positioned at the start of the next line, so the protocol can send its

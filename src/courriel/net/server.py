@@ -80,7 +80,10 @@ class Listener:
         if not addresses:
             raise ValueError(f"listener {name}: no address to listen on")
         for address in addresses:
-            ipaddress.ip_address(address.split("%", 1)[0])  # ValueError for a non-literal
+            try:
+                ipaddress.ip_address(address.split("%", 1)[0])
+            except ValueError:
+                raise ValueError(f"listener {name}: {address!r} is not an IP address") from None
         if not 0 <= port <= 65535:
             raise ValueError(f"listener {name}: port {port} out of range")
         if implicit_tls and tls is None:
@@ -117,7 +120,6 @@ class Listener:
         """Bind every address and start accepting. Raises ``BindError`` (nothing stays bound)."""
         if self._started:
             raise RuntimeError(f"listener {self.name} already started")
-        self._started = True
         sockets = self._bind_all()
         loop = asyncio.get_running_loop()
         try:
@@ -131,7 +133,9 @@ class Listener:
                 server.close()
             for sock in sockets:
                 sock.close()
+            self._servers.clear()
             raise
+        self._started = True
         self._bound = [_sock_address(sock) for sock in sockets]
         log.info(
             "listener %s on %s%s",
@@ -150,9 +154,7 @@ class Listener:
             return
         self._stopping = True
         for server in self._servers:
-            server.close()
-        for server in self._servers:
-            await server.wait_closed()
+            server.close()  # the listening sockets close now; sessions go on
         pending = set(self._sessions)
         if pending and grace > 0:
             _, pending = await asyncio.wait(pending, timeout=grace)
@@ -175,6 +177,12 @@ class Listener:
                 self.name,
                 len(pending),
             )
+        # Since Python 3.12 wait_closed() also waits for every connection: bound it.
+        waits = [asyncio.ensure_future(server.wait_closed()) for server in self._servers]
+        if waits:
+            _, unfinished = await asyncio.wait(waits, timeout=1.0)
+            for wait in unfinished:
+                wait.cancel()
         log.info("listener %s stopped", self.name)
 
     # --- facts

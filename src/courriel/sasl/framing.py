@@ -86,7 +86,7 @@ def decode_response(
 
 def decode_initial_response(
     argument: bytes | str | None, *, max_size: int = MAX_MESSAGE_SIZE
-) -> bytes | None | MalformedResponse:
+) -> bytes | MalformedResponse | None:
     """Decode the optional initial response given with the AUTH / AUTHENTICATE command.
 
     ``None`` (no argument) stays ``None``, which tells the mechanism that the client sent no

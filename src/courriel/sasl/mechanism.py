@@ -101,10 +101,10 @@ class ServerMechanism(Protocol):
 
 
 class _Expecting(enum.Enum):
-    CLIENT_DATA = "step"
-    KEYS = "provide_keys"
-    CREDENTIALS_CHECK = "credentials_checked"
-    NOTHING = "nothing (the exchange is over)"
+    CLIENT_DATA = "step()"
+    KEYS = "provide_keys()"
+    CREDENTIALS_CHECK = "credentials_checked()"
+    NOTHING = "no further call (the exchange is over)"
 
 
 class MechanismBase(ABC):
@@ -160,16 +160,18 @@ class MechanismBase(ABC):
     def _on_client_data(self, client_data: bytes | None) -> Outcome:
         """Handle client data; ``None`` only on the first call (no initial response)."""
 
-    def _on_keys(self, keys: StoredScramKeys) -> Outcome:
+    # Unreachable unless a subclass returns NeedScramKeys / NeedCredentialsCheck without
+    # answering it: _require() only lets these through after such an outcome.
+    def _on_keys(self, keys: StoredScramKeys) -> Outcome:  # noqa: ARG002
         raise MechanismStateError(f"{self.name} never asks for SCRAM keys")
 
-    def _on_credentials_checked(self, ok: bool) -> Outcome:
+    def _on_credentials_checked(self, ok: bool) -> Outcome:  # noqa: ARG002
         raise MechanismStateError(f"{self.name} never asks for a credentials check")
 
     def _require(self, expected: _Expecting) -> None:
         if self._expecting is not expected:
             raise MechanismStateError(
-                f"{self.name}: {expected.value}() called, "
+                f"{self.name}: {expected.value} called, "
                 f"but the mechanism expects {self._expecting.value}"
             )
 

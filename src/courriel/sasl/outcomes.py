@@ -18,7 +18,10 @@ Everything here is an immutable value; nothing does I/O.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -38,6 +41,16 @@ __all__ = [
 
 # SHA-256 output size: StoredKey and ServerKey are HMAC/H results (RFC 5802 §3, RFC 7677 §3).
 SCRAM_KEY_LENGTH = 32
+
+_SCRAM_TEXT_PREFIX = "SCRAM-SHA-256$"
+_BASE64 = r"[A-Za-z0-9+/]+={0,2}"
+_SCRAM_TEXT = re.compile(
+    rf"SCRAM-SHA-256\$([1-9][0-9]{{0,9}}):({_BASE64})\$({_BASE64}):({_BASE64})", re.ASCII
+)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +90,35 @@ class StoredScramKeys:
             raise ValueError("SCRAM iteration count must be positive")
         if len(self.stored_key) != SCRAM_KEY_LENGTH or len(self.server_key) != SCRAM_KEY_LENGTH:
             raise ValueError(f"SCRAM-SHA-256 keys are {SCRAM_KEY_LENGTH} bytes long")
+
+    def to_text(self) -> str:
+        """One-line form for storage, as RFC 5803 §3 (and PostgreSQL) write it::
+
+        SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>     (base64 values)
+        """
+        return (
+            f"{_SCRAM_TEXT_PREFIX}{self.iterations}:{_b64(self.salt)}"
+            f"${_b64(self.stored_key)}:{_b64(self.server_key)}"
+        )
+
+    @classmethod
+    def from_text(cls, text: str) -> StoredScramKeys:
+        """Parse ``to_text()`` output; raises ``ValueError`` when it is not that."""
+        match = _SCRAM_TEXT.fullmatch(text)
+        if match is None:
+            raise ValueError(
+                "not a SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey> value"
+            )
+        iterations, salt, stored_key, server_key = match.groups()
+        try:
+            return cls(
+                salt=base64.b64decode(salt, validate=True),
+                iterations=int(iterations),
+                stored_key=base64.b64decode(stored_key, validate=True),
+                server_key=base64.b64decode(server_key, validate=True),
+            )
+        except binascii.Error as error:
+            raise ValueError(f"invalid base64 in stored SCRAM keys: {error}") from None
 
 
 @dataclass(frozen=True, slots=True)

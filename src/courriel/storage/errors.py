@@ -8,6 +8,7 @@
      ├── QuotaExceeded     the write would pass the account's storage quota
      ├── InvalidName       a name is not acceptable (empty, bad hierarchy, reserved)
      ├── Conflict          the operation contradicts the current state (e.g. domain in use)
+     ├── ContentMissing    a large body's bytes vanished before commit; write them, retry
      └── Unavailable       the backend cannot serve (closed, disk full, corrupt)
 
 Protocol servers map these to wire replies in one table each (``NotFound`` →
@@ -43,3 +44,8 @@ class Conflict(StorageError):
 
 class Unavailable(StorageError):
     """The backend cannot serve requests."""
+
+
+class ContentMissing(StorageError):
+    """A large body's bytes vanished between the caller's put and the commit (a concurrent
+    garbage collection); the caller writes them again and retries."""

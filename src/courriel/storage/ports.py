@@ -30,6 +30,7 @@ from courriel.storage.records import (
     CopyResult,
     DeliveryOutcome,
     DeliveryTarget,
+    DkimKeyRecord,
     DomainRecord,
     ExpungeResult,
     FlagsResult,
@@ -126,6 +127,17 @@ class DirectoryRepo(Protocol):
 
     async def remove_alias(self, address: str) -> None:
         """Remove an alias. Raises ``NotFound``."""
+        ...
+
+    async def add_dkim_key(
+        self, domain: str, selector: str, algorithm: str, private_key: str, dns_record: str
+    ) -> DkimKeyRecord:
+        """Store a signing key. Raises ``NotFound`` (domain) or ``AlreadyExists``
+        (selector)."""
+        ...
+
+    async def list_dkim_keys(self, domain: str) -> list[DkimKeyRecord]:
+        """The domain's keys, oldest first."""
         ...
 
 

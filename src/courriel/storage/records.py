@@ -102,6 +102,21 @@ class AliasRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class DkimKeyRecord:
+    """A DKIM signing key of a domain; ``dns_record`` is the TXT value to publish at
+    ``selector._domainkey.domain``."""
+
+    id: int
+    domain: str
+    selector: str
+    algorithm: str
+    private_key: str
+    dns_record: str
+    active: bool
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
 class MailboxRecord:
     id: int
     account_id: int

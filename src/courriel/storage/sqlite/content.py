@@ -12,13 +12,8 @@ import json
 import sqlite3
 from collections.abc import Callable, Sequence
 
-from courriel.storage.errors import StorageError
+from courriel.storage.errors import ContentMissing
 from courriel.storage.records import IngestedMessage, MessageSummary
-
-
-class ContentMissing(StorageError):
-    """A large blob's file vanished between the caller's put and the commit (a concurrent
-    garbage collection); the caller writes the file again and retries."""
 
 
 FileExists = Callable[[str], bool]

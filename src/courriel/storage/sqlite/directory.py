@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from courriel.storage.errors import AlreadyExists, Conflict, NotFound
-from courriel.storage.records import AccountRecord, AliasRecord, DomainRecord
+from courriel.storage.records import AccountRecord, AliasRecord, DkimKeyRecord, DomainRecord
 from courriel.storage.sqlite.engine import SqliteEngine
 from courriel.storage.sqlite.messages import drop_mailbox_messages
 
@@ -113,6 +113,7 @@ class SqliteDirectoryRepo:
                 raise Conflict(
                     f"domain {name} still has {accounts} account(s) and {aliases} alias(es)"
                 )
+            connection.execute("DELETE FROM dkim_key WHERE domain_id = ?", (row[0],))
             connection.execute("DELETE FROM domain WHERE id = ?", (row[0],))
 
         await self._engine.write(remove)
@@ -294,3 +295,54 @@ class SqliteDirectoryRepo:
                 raise NotFound(f"alias {address} does not exist")
 
         await self._engine.write(remove)
+
+    async def add_dkim_key(
+        self, domain: str, selector: str, algorithm: str, private_key: str, dns_record: str
+    ) -> DkimKeyRecord:
+        def add(connection: sqlite3.Connection) -> DkimKeyRecord:
+            domain_id = _domain_id(connection, "@" + domain)
+            now = time.time()
+            try:
+                cursor = connection.execute(
+                    "INSERT INTO dkim_key (domain_id, selector, algorithm, private_key, "
+                    "dns_record, created) VALUES (?, ?, ?, ?, ?, ?)",
+                    (domain_id, selector, algorithm, private_key, dns_record, now),
+                )
+            except sqlite3.IntegrityError:
+                raise AlreadyExists(f"selector {selector} already exists for {domain}") from None
+            return DkimKeyRecord(
+                int(cursor.lastrowid or 0),
+                domain,
+                selector,
+                algorithm,
+                private_key,
+                dns_record,
+                True,
+                now,
+            )
+
+        return await self._engine.write(add)
+
+    async def list_dkim_keys(self, domain: str) -> list[DkimKeyRecord]:
+        def list_(connection: sqlite3.Connection) -> list[DkimKeyRecord]:
+            rows = connection.execute(
+                "SELECT k.id, d.name, k.selector, k.algorithm, k.private_key, k.dns_record, "
+                "k.active, k.created FROM dkim_key k JOIN domain d ON d.id = k.domain_id "
+                "WHERE d.name = ? ORDER BY k.created, k.id",
+                (domain,),
+            )
+            return [
+                DkimKeyRecord(
+                    id=row[0],
+                    domain=row[1],
+                    selector=row[2],
+                    algorithm=row[3],
+                    private_key=row[4],
+                    dns_record=row[5],
+                    active=bool(row[6]),
+                    created=row[7],
+                )
+                for row in rows
+            ]
+
+        return await self._engine.read(list_)

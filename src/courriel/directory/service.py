@@ -1,0 +1,189 @@
+"""``Directory``: the one place that creates and changes domains, accounts and aliases.
+
+It normalises names, hashes passwords, provisions the default mailboxes of a new account
+through ``MailStore``, makes a domain's DKIM keys when the domain is added, and answers
+recipient resolution. The CLI, the admin UI and tests all go through it. Must not: run SQL
+(the ``DirectoryRepo`` port does) or speak a protocol.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from courriel.directory.addresses import (
+    normalize_address,
+    normalize_alias_source,
+    normalize_domain,
+    split_address,
+)
+from courriel.directory.errors import InvalidAddress, WeakPassword
+from courriel.directory.passwords import PasswordHasher
+from courriel.directory.resolve import Resolution, resolve_recipient
+from courriel.mailauth.dkimkeys import generate_dkim_keys
+from courriel.mailstore.service import MailStore
+from courriel.storage.errors import NotFound
+from courriel.storage.ports import DirectoryRepo
+from courriel.storage.records import AccountRecord, AliasRecord, DkimKeyRecord, DomainRecord
+
+MAX_ALIAS_TARGETS = 1000
+
+
+def dkim_selector_base(now: float) -> str:
+    """Selectors named after the month they were made (``c202611``), so a rotation makes a
+    new one and the DNS shows which is current."""
+    return time.strftime("c%Y%m", time.gmtime(now))
+
+
+class Directory:
+    """Domains, accounts and aliases, with their rules."""
+
+    def __init__(
+        self,
+        repo: DirectoryRepo,
+        mailstore: MailStore,
+        hasher: PasswordHasher,
+        *,
+        default_quota: int = 0,
+        min_password_length: int = 1,
+    ) -> None:
+        self.repo = repo
+        self.mailstore = mailstore
+        self.hasher = hasher
+        self.default_quota = default_quota
+        self.min_password_length = min_password_length
+
+    # -- domains -----------------------------------------------------------------------------
+
+    async def add_domain(self, name: str, *, dkim: bool = True) -> DomainRecord:
+        """Add a domain and, unless told not to, its DKIM keys (RSA-2048 and Ed25519)."""
+        domain = await self.repo.add_domain(normalize_domain(name))
+        if dkim:
+            await self.add_dkim_keys(domain.name, dkim_selector_base(time.time()))
+        return domain
+
+    async def add_dkim_keys(self, domain: str, selector_base: str) -> list[DkimKeyRecord]:
+        keys = generate_dkim_keys(selector_base)
+        return [
+            await self.repo.add_dkim_key(
+                domain,
+                key.selector,
+                key.algorithm,
+                key.private_key_pem.decode("ascii"),
+                key.dns_record(),
+            )
+            for key in (keys.rsa, keys.ed25519)
+        ]
+
+    async def dkim_keys(self, domain: str) -> list[DkimKeyRecord]:
+        return await self.repo.list_dkim_keys(normalize_domain(domain))
+
+    async def list_domains(self) -> list[DomainRecord]:
+        return await self.repo.list_domains()
+
+    async def remove_domain(self, name: str) -> None:
+        await self.repo.remove_domain(normalize_domain(name))
+
+    # -- accounts ----------------------------------------------------------------------------
+
+    def check_password(self, address: str, password: str) -> None:
+        """Raise ``WeakPassword`` when the policy refuses ``password`` for ``address``."""
+        if len(password) < self.min_password_length:
+            raise WeakPassword(f"a password needs at least {self.min_password_length} characters")
+        if password.strip() != password:
+            raise WeakPassword("a password cannot start or end with spaces")
+        local = split_address(address)[0]
+        if len(local) >= 3 and local in password.lower():
+            raise WeakPassword("a password cannot contain the account's name")
+
+    async def add_account(
+        self,
+        address: str,
+        password: str | None,
+        *,
+        display_name: str = "",
+        quota_bytes: int | None = None,
+        admin: bool = False,
+    ) -> AccountRecord:
+        """Create an account with its default mailboxes. ``password`` None makes an account
+        that cannot log in until one is set."""
+        normalized = normalize_address(address)
+        password_hash = None
+        if password is not None:
+            self.check_password(normalized, password)
+            password_hash = self.hasher.hash(password)
+        account = await self.repo.add_account(
+            normalized,
+            password_hash=password_hash,
+            scram_keys=None,
+            display_name=display_name,
+            quota_bytes=self.default_quota if quota_bytes is None else quota_bytes,
+            admin=admin,
+        )
+        await self.mailstore.provision_account(account.id)
+        return account
+
+    async def get_account(self, address: str) -> AccountRecord:
+        account = await self.repo.get_account(normalize_address(address))
+        if account is None:
+            raise NotFound(f"account {address} does not exist")
+        return account
+
+    async def list_accounts(self, domain: str | None = None) -> list[AccountRecord]:
+        return await self.repo.list_accounts(None if domain is None else normalize_domain(domain))
+
+    async def set_password(self, address: str, password: str) -> AccountRecord:
+        normalized = normalize_address(address)
+        self.check_password(normalized, password)
+        return await self.repo.update_account(normalized, password_hash=self.hasher.hash(password))
+
+    async def set_quota(self, address: str, quota_bytes: int) -> AccountRecord:
+        if quota_bytes < 0:
+            raise ValueError("a quota cannot be negative (0 means unlimited)")
+        return await self.repo.update_account(normalize_address(address), quota_bytes=quota_bytes)
+
+    async def set_disabled(self, address: str, disabled: bool) -> AccountRecord:
+        return await self.repo.update_account(normalize_address(address), disabled=disabled)
+
+    async def set_admin(self, address: str, admin: bool) -> AccountRecord:
+        return await self.repo.update_account(normalize_address(address), admin=admin)
+
+    async def set_display_name(self, address: str, display_name: str) -> AccountRecord:
+        return await self.repo.update_account(normalize_address(address), display_name=display_name)
+
+    async def remove_account(self, address: str) -> None:
+        await self.repo.remove_account(normalize_address(address))
+
+    # -- aliases -----------------------------------------------------------------------------
+
+    async def add_alias(self, address: str, targets: Sequence[str]) -> AliasRecord:
+        """An alias delivers to every target: accounts, other aliases or outside addresses.
+        ``@domain`` is the domain's catch-all."""
+        if not targets:
+            raise InvalidAddress("an alias needs at least one target")
+        if len(targets) > MAX_ALIAS_TARGETS:
+            raise InvalidAddress(f"an alias has at most {MAX_ALIAS_TARGETS} targets")
+        source = normalize_alias_source(address)
+        normalized_targets = list(dict.fromkeys(normalize_address(t) for t in targets))
+        if source in normalized_targets:
+            raise InvalidAddress(f"{source} cannot be its own target")
+        return await self.repo.add_alias(source, normalized_targets)
+
+    async def list_aliases(self, domain: str | None = None) -> list[AliasRecord]:
+        return await self.repo.list_aliases(None if domain is None else normalize_domain(domain))
+
+    async def remove_alias(self, address: str) -> None:
+        await self.repo.remove_alias(normalize_alias_source(address))
+
+    # -- routing -----------------------------------------------------------------------------
+
+    async def resolve(self, address: str) -> Resolution:
+        """Where mail for ``address`` goes (see ``resolve.py`` for the order of rules)."""
+        return await resolve_recipient(self.repo, address)
+
+    async def is_local_domain(self, domain: str) -> bool:
+        try:
+            return await self.repo.get_domain(normalize_domain(domain)) is not None
+        except InvalidAddress:
+            return False
+

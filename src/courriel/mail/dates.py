@@ -1,0 +1,127 @@
+"""The Date header as a UTC timestamp, for IMAP SENTBEFORE/SENTON/SENTSINCE and SORT DATE.
+
+Owns: tolerant parsing of RFC 5322 §3.3 date-time, with the obsolete forms of §4.3 (two-
+and three-digit years, alphabetic zones, missing seconds, comments, a missing day-of-week
+comma) and two common non-standard forms (asctime ``Tue Jan  2 10:00:00 2024`` and ISO 8601
+``2024-01-02T10:00:00Z``). Unknown or military zones count as ``-0000`` (RFC 5322 §4.3).
+
+Must not: raise, read the clock, or consult the local time zone; an impossible date gives
+None.
+"""
+
+from __future__ import annotations
+
+import re
+
+from courriel.mail.params import strip_comments
+
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}
+# RFC 5322 §4.3 obs-zone, plus a few unambiguous names that real mailers send.
+_ZONES = {
+    "ut": 0, "utc": 0, "gmt": 0, "z": 0,
+    "est": -300, "edt": -240, "cst": -360, "cdt": -300,
+    "mst": -420, "mdt": -360, "pst": -480, "pdt": -420,
+    "wet": 0, "west": 60, "cet": 60, "cest": 120, "met": 60, "mest": 120,
+    "eet": 120, "eest": 180, "jst": 540, "kst": 540,
+}
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+_RFC5322 = re.compile(
+    r"""[ \t]*(?:[A-Za-z]+[ \t]*,?[ \t]*)?
+    (\d{1,2})[ \t]*-?[ \t]*([A-Za-z]{3,9})\.?[ \t]*-?[ \t]*(\d{2,4})
+    [ \t]+(\d{1,2})[ \t]*:[ \t]*(\d{1,2})(?:[ \t]*:[ \t]*(\d{1,2}))?(?:\.\d+)?
+    [ \t]*([+-][ \t]*\d{1,2}:?\d{2}|[A-Za-z]{1,5})?""",
+    re.X,
+)
+_ASCTIME = re.compile(
+    r"""[ \t]*(?:[A-Za-z]+,?[ \t]+)?([A-Za-z]{3,9})[ \t]+(\d{1,2}),?[ \t]+
+    (\d{1,2}):(\d{1,2})(?::(\d{1,2}))?[ \t]+(?:([+-]\d{4}|[A-Za-z]{1,5})[ \t]+)?(\d{4})""",
+    re.X,
+)
+_ISO = re.compile(
+    r"[ \t]*(\d{4})-(\d{1,2})-(\d{1,2})[T \t]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?"
+    r"[ \t]*(Z|[+-]\d{2}:?\d{2}|[A-Za-z]{1,5})?"
+)
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 in the proleptic Gregorian calendar."""
+    year -= month <= 2
+    era = (year if year >= 0 else year - 399) // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
+
+
+def _zone_minutes(zone: str | None) -> int:
+    if not zone:
+        return 0
+    if zone[0] in "+-":
+        digits = zone[1:].replace(":", "").replace(" ", "").replace("\t", "")
+        if len(digits) < 3:
+            return 0
+        hours, minutes = int(digits[:-2]), int(digits[-2:])
+        if hours > 23 or minutes > 59:
+            return 0
+        total = hours * 60 + minutes
+        return -total if zone[0] == "-" else total
+    return _ZONES.get(zone.lower(), 0)
+
+
+def _epoch(year: int, month: int, day: int, hour: int, minute: int, second: int,
+           zone: str | None) -> int | None:
+    if not 1 <= month <= 12 or not 1 <= day <= _DAYS_IN_MONTH[month - 1]:
+        return None
+    if month == 2 and day == 29 and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+        return None
+    if hour > 23 or minute > 59 or second > 60:
+        return None
+    second = min(second, 59)  # a leap second sorts with the second before it
+    days = _days_from_civil(year, month, day)
+    return days * 86400 + hour * 3600 + minute * 60 + second - _zone_minutes(zone) * 60
+
+
+def _full_year(digits: str) -> int:
+    year = int(digits)
+    if len(digits) == 2:  # RFC 5322 §4.3 obs-year
+        return year + (2000 if year < 50 else 1900)
+    if len(digits) == 3:
+        return year + 1900
+    return year
+
+
+def parse_date(text: str | None) -> int | None:
+    """Seconds since the epoch (UTC) for a Date header value, or None when unparsable."""
+    if not text:
+        return None
+    if "(" in text:
+        text = strip_comments(text)
+    match = _RFC5322.match(text)
+    if match is not None:
+        month = _MONTHS.get(match.group(2)[:3].lower())
+        if month is None:
+            return None
+        return _epoch(
+            _full_year(match.group(3)), month, int(match.group(1)),
+            int(match.group(4)), int(match.group(5)), int(match.group(6) or 0), match.group(7),
+        )
+    match = _ISO.match(text)
+    if match is not None:
+        return _epoch(
+            int(match.group(1)), int(match.group(2)), int(match.group(3)),
+            int(match.group(4)), int(match.group(5)), int(match.group(6) or 0), match.group(7),
+        )
+    match = _ASCTIME.match(text)
+    if match is not None:
+        month = _MONTHS.get(match.group(1)[:3].lower())
+        if month is None:
+            return None
+        return _epoch(
+            int(match.group(7)), month, int(match.group(2)),
+            int(match.group(3)), int(match.group(4)), int(match.group(5) or 0), match.group(6),
+        )
+    return None

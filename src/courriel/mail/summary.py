@@ -1,0 +1,153 @@
+"""What SEARCH, SORT, THREAD and the webmail list need of a message, computed once at ingest.
+
+Owns :class:`Summary`: the decoded subject and its RFC 5256 §2.1 base subject, decoded
+address header text (IMAP SEARCH FROM/TO/CC/BCC match against it, RFC 9051 §6.4.4), the Date
+header as a UTC timestamp (SENTBEFORE/SENTON/SENTSINCE, SORT DATE, RFC 5256 §3), message ids
+for THREAD=REFERENCES (RFC 5256 §3: Message-ID, In-Reply-To, References), whether the
+message has attachments, and the address sort keys: SORT FROM/TO/CC use the addr-mailbox of
+the first address (RFC 5256 §3), DISPLAYFROM/DISPLAYTO its decoded display name or, without
+one, its addr-spec (RFC 5957 §3).
+
+Must not: fold case (SORT compares with i;ascii-casemap, the caller's job), or raise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from courriel.mail.address import Address, format_address_list
+from courriel.mail.dates import parse_date
+from courriel.mail.encoded_words import decode_encoded_words
+from courriel.mail.envelope import Envelope
+from courriel.mail.part import Part, iter_parts
+from courriel.mail.subject import base_subject
+
+# A References header longer than this many ids keeps the last ones (the nearest parents).
+MAX_REFERENCES = 256
+
+_MSG_ID = re.compile(r"<([^<>]*)>")
+_BLANKS = re.compile(r"[ \t\r\n]+")
+# Signatures are parts, but nobody calls them attachments.
+_NOT_ATTACHMENTS = frozenset({
+    "application/pgp-signature", "application/pkcs7-signature",
+    "application/x-pkcs7-signature", "application/pgp-keys",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Header-derived values for search, sort, threading and message lists."""
+
+    subject: str
+    base_subject: str
+    is_reply: bool
+    from_text: str
+    to_text: str
+    cc_text: str
+    bcc_text: str
+    date: int | None
+    message_id: str | None
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]
+    has_attachment: bool
+    sort_from: str
+    sort_to: str
+    sort_cc: str
+    display_from: str
+    display_to: str
+
+
+def message_ids(text: str | None, *, limit: int = MAX_REFERENCES) -> tuple[str, ...]:
+    """The msg-ids (RFC 5322 §3.6.4) in a header value, without angle brackets.
+
+    Blanks inside an id are removed (obs-id-left folding); a value without any ``<...>`` is
+    taken as bare ids separated by blanks. Only the last ``limit`` ids are kept.
+    """
+    if not text:
+        return ()
+    ids = [_BLANKS.sub("", found) for found in _MSG_ID.findall(text)]
+    if not ids and "<" not in text:
+        ids = text.split()
+    ids = [found for found in ids if found]
+    return tuple(ids[-limit:])
+
+
+def decode_addresses(addresses: tuple[Address, ...]) -> str:
+    """Addresses as display text with display names RFC 2047 decoded."""
+    if not any(address.name and "=?" in address.name for address in addresses):
+        return format_address_list(addresses)
+    decoded = tuple(
+        Address(decode_encoded_words(address.name), address.route, address.local, address.domain)
+        if address.name else address
+        for address in addresses
+    )
+    return format_address_list(decoded)
+
+
+def _first_mailbox(addresses: tuple[Address, ...]) -> Address | None:
+    for address in addresses:
+        if address.is_mailbox:
+            return address
+    return None
+
+
+def _sort_key(addresses: tuple[Address, ...]) -> str:
+    first = _first_mailbox(addresses)
+    if first is None:
+        return ""
+    return first.local or ""
+
+
+def _display_key(addresses: tuple[Address, ...]) -> str:
+    first = _first_mailbox(addresses)
+    if first is None:
+        return ""
+    if first.name:
+        name = decode_encoded_words(first.name).strip()
+        if name:
+            return name
+    return first.addr_spec
+
+
+def has_attachment(root: Part) -> bool:
+    """True when some part is an attachment, or an encapsulated (forwarded) message."""
+    for part in iter_parts(root):
+        if part is root or part.children:
+            continue
+        if part.message is not None:
+            return True
+        if part.is_attachment and part.content_type not in _NOT_ATTACHMENTS:
+            return True
+    return False
+
+
+def build_summary(envelope: Envelope, references: str | None, root: Part) -> Summary:
+    """The summary of a message from its envelope, References value and MIME tree."""
+    subject = ""
+    if envelope.subject:
+        subject = decode_encoded_words(envelope.subject)
+        if "\t" in subject or "  " in subject or "\n" in subject or "\r" in subject:
+            subject = _BLANKS.sub(" ", subject)
+        subject = subject.strip()
+    base, is_reply = base_subject(subject)
+    ids = message_ids(envelope.message_id)
+    return Summary(
+        subject=subject,
+        base_subject=base,
+        is_reply=is_reply,
+        from_text=decode_addresses(envelope.from_),
+        to_text=decode_addresses(envelope.to),
+        cc_text=decode_addresses(envelope.cc),
+        bcc_text=decode_addresses(envelope.bcc),
+        date=parse_date(envelope.date),
+        message_id=ids[0] if ids else None,
+        in_reply_to=message_ids(envelope.in_reply_to),
+        references=message_ids(references),
+        has_attachment=has_attachment(root),
+        sort_from=_sort_key(envelope.from_),
+        sort_to=_sort_key(envelope.to),
+        sort_cc=_sort_key(envelope.cc),
+        display_from=_display_key(envelope.from_),
+        display_to=_display_key(envelope.to),
+    )

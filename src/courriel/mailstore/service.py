@@ -1,0 +1,289 @@
+"""``MailStore``: the mailbox service shared by every protocol and by local delivery.
+
+It validates names, parses each message once at ingest (``ingest.py``), puts large bodies
+in the blob store before the rows are committed, calls the ``MailRepo`` port (one
+transaction per operation, durable on return) and publishes change events on the ChangeBus
+*after* the commit. Must not: speak a protocol, check passwords, or run SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from courriel.core.clock import Clock, SystemClock
+from courriel.mailstore.defaults import DEFAULT_MAILBOXES, SPECIAL_USES
+from courriel.mailstore.ingest import prepare_content
+from courriel.mailstore.names import INBOX, validate_name
+from courriel.storage.errors import ContentMissing, InvalidName, NotFound
+from courriel.storage.ports import BlobStore, ChangeBus, MailRepo
+from courriel.storage.query import SearchKey
+from courriel.storage.records import (
+    AppendResult,
+    Changes,
+    CopyResult,
+    Delivered,
+    DeliveryOutcome,
+    DeliveryTarget,
+    ExpungeResult,
+    FlagsResult,
+    IngestedMessage,
+    MailboxChange,
+    MailboxRecord,
+    MessageMeta,
+    MessageRecord,
+    NewMessage,
+    Usage,
+    split_flags,
+)
+
+
+class MailStore:
+    """Mailboxes and messages for every account of one store."""
+
+    def __init__(
+        self,
+        repo: MailRepo,
+        blobs: BlobStore,
+        bus: ChangeBus,
+        *,
+        inline_limit: int,
+        separator: str = "/",
+        clock: Clock | None = None,
+    ) -> None:
+        self.repo = repo
+        self.blobs = blobs
+        self.bus = bus
+        self.inline_limit = inline_limit
+        self.separator = separator
+        self.clock = clock or SystemClock()
+
+    # -- mailboxes ---------------------------------------------------------------------------
+
+    async def provision_account(self, account_id: int) -> list[MailboxRecord]:
+        """Create the default mailboxes (INBOX, Sent, Drafts, Trash, Junk, Archive) that do
+        not exist yet, subscribed, with their special-use attributes."""
+        existing = {mailbox.name for mailbox in await self.repo.list_mailboxes(account_id)}
+        created = []
+        for name, special_use in DEFAULT_MAILBOXES:
+            if name not in existing:
+                created.append(await self.repo.create_mailbox(account_id, name, special_use))
+            await self.repo.set_subscribed(account_id, name, True)
+        return created
+
+    async def list_mailboxes(self, account_id: int) -> list[MailboxRecord]:
+        return await self.repo.list_mailboxes(account_id)
+
+    async def get_mailbox(self, account_id: int, name: str) -> MailboxRecord:
+        """The mailbox, or ``NotFound``."""
+        canonical = validate_name(name, self.separator)
+        mailbox = await self.repo.get_mailbox(account_id, canonical)
+        if mailbox is None:
+            raise NotFound(f"mailbox {name!r} does not exist")
+        return mailbox
+
+    async def create_mailbox(
+        self, account_id: int, name: str, special_use: str | None = None
+    ) -> MailboxRecord:
+        """Create a mailbox (a trailing separator is allowed and ignored, RFC 9051 §6.3.4);
+        missing parents are created too."""
+        if name.endswith(self.separator):
+            name = name[: -len(self.separator)]
+        canonical = validate_name(name, self.separator)
+        if special_use is not None and special_use not in SPECIAL_USES:
+            raise InvalidName(f"{special_use} is not a special-use attribute (RFC 6154 §2)")
+        parts = canonical.split(self.separator)
+        for depth in range(1, len(parts)):
+            parent = self.separator.join(parts[:depth])
+            if await self.repo.get_mailbox(account_id, parent) is None:
+                await self._created(account_id, await self.repo.create_mailbox(account_id, parent))
+        mailbox = await self.repo.create_mailbox(account_id, canonical, special_use)
+        await self._created(account_id, mailbox)
+        return mailbox
+
+    async def _created(self, account_id: int, mailbox: MailboxRecord) -> None:
+        self.bus.publish(
+            [MailboxChange(account_id, mailbox.id, mailbox.highest_modseq, "mailbox-created")]
+        )
+
+    async def rename_mailbox(self, account_id: int, old: str, new: str) -> list[MailboxRecord]:
+        old_name = validate_name(old, self.separator)
+        new_name = validate_name(new, self.separator)
+        if new_name == INBOX:
+            raise InvalidName("no mailbox can be renamed to INBOX")
+        renamed = await self.repo.rename_mailbox(account_id, old_name, new_name, self.separator)
+        self.bus.publish(
+            [MailboxChange(account_id, m.id, m.highest_modseq, "mailbox-renamed") for m in renamed]
+        )
+        return renamed
+
+    async def delete_mailbox(self, account_id: int, name: str) -> MailboxRecord:
+        canonical = validate_name(name, self.separator)
+        if canonical == INBOX:
+            raise InvalidName("INBOX cannot be deleted (RFC 9051 §6.3.5)")
+        mailbox = await self.repo.delete_mailbox(account_id, canonical)
+        self.bus.publish(
+            [MailboxChange(account_id, mailbox.id, mailbox.highest_modseq, "mailbox-deleted")]
+        )
+        return mailbox
+
+    async def subscribe(self, account_id: int, name: str, subscribed: bool = True) -> None:
+        await self.repo.set_subscribed(account_id, validate_name(name, self.separator), subscribed)
+
+    async def list_subscriptions(self, account_id: int) -> list[str]:
+        return await self.repo.list_subscriptions(account_id)
+
+    # -- messages ----------------------------------------------------------------------------
+
+    async def prepare(self, raw: bytes) -> IngestedMessage:
+        """Parse once and make the body durable if it is too large for the database."""
+        content = prepare_content(raw, self.inline_limit)
+        if content.data is None:
+            await self.blobs.put(content.sha256, raw)
+        return content
+
+    async def append(
+        self,
+        account_id: int,
+        mailbox_id: int,
+        messages: Sequence[tuple[bytes, Iterable[str], float | None]],
+    ) -> AppendResult:
+        """Append ``(raw, flag names, internal date or None)`` items, all or nothing; durable
+        when this returns (IMAP APPEND / MULTIAPPEND)."""
+        items = []
+        raw_by_sha: dict[str, bytes] = {}
+        for raw, flag_names, internal_date in messages:
+            content = await self.prepare(raw)
+            raw_by_sha[content.sha256] = raw
+            bits, keywords = split_flags(flag_names)
+            items.append(
+                NewMessage(content, int(bits), keywords, internal_date or self.clock.now())
+            )
+        try:
+            result = await self.repo.append(account_id, mailbox_id, items)
+        except ContentMissing:  # a concurrent garbage collection removed a body: write again
+            for sha256, raw in raw_by_sha.items():
+                await self.blobs.put(sha256, raw)
+            result = await self.repo.append(account_id, mailbox_id, items)
+        self.bus.publish(
+            [MailboxChange(account_id, mailbox_id, result.modseq, "added", result.uids)]
+        )
+        return result
+
+    async def deliver(
+        self,
+        raw: bytes,
+        targets: Sequence[DeliveryTarget],
+        internal_date: float | None = None,
+    ) -> list[DeliveryOutcome]:
+        """Deliver one message to several accounts, stored once; one outcome per target.
+        Durable for every ``Delivered`` outcome when this returns."""
+        content = await self.prepare(raw)
+        date = internal_date or self.clock.now()
+        try:
+            outcomes = await self.repo.deliver(content, targets, date)
+        except ContentMissing:  # a concurrent garbage collection removed the body: write again
+            await self.blobs.put(content.sha256, raw)
+            outcomes = await self.repo.deliver(content, targets, date)
+        self.bus.publish(
+            [
+                MailboxChange(o.account_id, o.mailbox_id, o.modseq, "added", (o.uid,))
+                for o in outcomes
+                if isinstance(o, Delivered)
+            ]
+        )
+        return outcomes
+
+    async def snapshot(self, mailbox_id: int) -> tuple[MailboxRecord, list[MessageMeta]]:
+        return await self.repo.snapshot(mailbox_id)
+
+    async def fetch(self, mailbox_id: int, uids: Sequence[int]) -> list[MessageRecord]:
+        return await self.repo.fetch(mailbox_id, uids)
+
+    async def read_message(
+        self, record: MessageRecord, start: int = 0, length: int | None = None
+    ) -> bytes:
+        """The message bytes ``[start, start+length)`` exactly as stored."""
+        if record.inline:
+            return await self.repo.read_content(record.sha256, start, length)
+        return await self.blobs.read(record.sha256, start, length)
+
+    async def store_flags(
+        self,
+        account_id: int,
+        mailbox_id: int,
+        uids: Sequence[int],
+        mode: str,
+        flag_names: Iterable[str],
+        unchanged_since: int | None = None,
+    ) -> FlagsResult:
+        """``mode`` is ``add``, ``remove`` or ``replace`` (IMAP +FLAGS, -FLAGS, FLAGS)."""
+        bits, keywords = split_flags(flag_names)
+        result = await self.repo.store_flags(
+            account_id,
+            mailbox_id,
+            uids,
+            mode=mode,
+            flags=int(bits),
+            keywords=keywords,
+            unchanged_since=unchanged_since,
+        )
+        if result.modseq is not None:
+            changed_uids = tuple(meta.uid for meta in result.changed)
+            self.bus.publish(
+                [MailboxChange(account_id, mailbox_id, result.modseq, "flags", changed_uids)]
+            )
+        return result
+
+    async def expunge(
+        self, account_id: int, mailbox_id: int, uids: Sequence[int] | None = None
+    ) -> ExpungeResult:
+        result = await self.repo.expunge(account_id, mailbox_id, uids)
+        if result.modseq is not None:
+            self.bus.publish(
+                [MailboxChange(account_id, mailbox_id, result.modseq, "expunged", result.uids)]
+            )
+        return result
+
+    async def copy(
+        self, account_id: int, source_id: int, uids: Sequence[int], destination_id: int
+    ) -> CopyResult:
+        result = await self.repo.copy(account_id, source_id, uids, destination_id)
+        if result.modseq is not None:
+            self.bus.publish(
+                [
+                    MailboxChange(
+                        account_id, destination_id, result.modseq, "added", result.destination_uids
+                    )
+                ]
+            )
+        return result
+
+    async def move(
+        self, account_id: int, source_id: int, uids: Sequence[int], destination_id: int
+    ) -> CopyResult:
+        result = await self.repo.move(account_id, source_id, uids, destination_id)
+        if result.modseq is not None:
+            self.bus.publish(
+                [
+                    MailboxChange(
+                        account_id, destination_id, result.modseq, "added", result.destination_uids
+                    ),
+                    MailboxChange(
+                        account_id, source_id, result.modseq, "expunged", result.source_uids
+                    ),
+                ]
+            )
+        return result
+
+    async def changes_since(self, mailbox_id: int, modseq: int) -> Changes:
+        return await self.repo.changes_since(mailbox_id, modseq)
+
+    async def search(self, mailbox_id: int, key: SearchKey) -> list[int]:
+        return await self.repo.search(mailbox_id, key)
+
+    async def usage(self, account_id: int) -> Usage:
+        return await self.repo.usage(account_id)
+
+    async def collect_garbage(self, grace_seconds: float = 3600.0) -> int:
+        """Remove content no message has used for ``grace_seconds``; how many were removed."""
+        return len(await self.repo.collect_garbage(grace_seconds))

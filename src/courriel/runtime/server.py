@@ -1,0 +1,153 @@
+"""Run every listener of the config in one process until told to stop.
+
+``protocol_servers()`` is the table of protocol servers this version has: for each listener
+of the config whose protocol has one, a ``net.Listener`` is bound (STARTTLS listeners get
+the TLS provider for their upgrade, implicit-TLS ones handshake first). SIGTERM and SIGINT
+stop accepting, give sessions ``STOP_GRACE`` seconds, then close the store (its writer
+finishes every queued write first, so nothing acknowledged is lost). SIGHUP reloads the TLS
+certificate without dropping connections. Housekeeping (content garbage collection) runs in
+the background.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from courriel.config import Config, EnabledListener, ListenerProtocol
+from courriel.net import Listener, SessionHandler, TlsContextProvider
+from courriel.runtime.services import Services, open_services
+
+log = logging.getLogger("courriel.runtime")
+
+STOP_GRACE = 10.0
+GARBAGE_COLLECTION_INTERVAL = 3600.0
+GARBAGE_GRACE = 3600.0
+
+
+@dataclass(frozen=True)
+class ProtocolServer:
+    """What a listener runs: a session per accepted connection, and what a connection
+    refused by the per-IP limit hears before it is closed."""
+
+    handler: SessionHandler
+    on_refused: SessionHandler | None = None
+
+
+ServerFactory = Callable[[Services, TlsContextProvider, EnabledListener], ProtocolServer]
+
+
+def protocol_servers() -> dict[ListenerProtocol, ServerFactory]:
+    """The protocol servers of this version, by listener protocol."""
+    return {}
+
+
+class Server:
+    """The listeners of one config around one ``Services`` bundle."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        services: Services | None = None,
+        factories: dict[ListenerProtocol, ServerFactory] | None = None,
+    ) -> None:
+        self.config = config
+        self.services = services or open_services(config)
+        self.tls = TlsContextProvider(
+            config.tls.certificate, config.tls.key, config.tls.min_version
+        )
+        self.factories = protocol_servers() if factories is None else factories
+        self.listeners: list[Listener] = []
+        self._housekeeping: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Bind every listener that has a protocol server; log one line each."""
+        for enabled in self.config.enabled_listeners():
+            factory = self.factories.get(enabled.protocol)
+            where = ", ".join(f"{address}:{enabled.port}" for address in enabled.addresses)
+            if factory is None:
+                log.warning(
+                    "listener %s (%s) not started: this version has no %s server yet",
+                    enabled.name,
+                    where,
+                    enabled.protocol,
+                )
+                continue
+            protocol = factory(self.services, self.tls, enabled)
+            listener = Listener(
+                enabled.name,
+                enabled.addresses,
+                enabled.port,
+                protocol.handler,
+                tls=self.tls if enabled.tls != "none" else None,
+                implicit_tls=enabled.tls == "implicit",
+                max_connections_per_ip=self.config.limits.max_connections_per_ip,
+                on_refused=protocol.on_refused,
+            )
+            await listener.start()
+            self.listeners.append(listener)
+            bound = ", ".join(f"{host}:{port}" for host, port in listener.bound_addresses)
+            log.info(
+                "listening: %s (%s, TLS %s) on %s",
+                enabled.name,
+                enabled.protocol,
+                enabled.tls,
+                bound,
+            )
+        self._housekeeping = asyncio.create_task(self._collect_garbage_periodically())
+
+    async def _collect_garbage_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(GARBAGE_COLLECTION_INTERVAL)
+            try:
+                removed = await self.services.mailstore.collect_garbage(GARBAGE_GRACE)
+            except Exception:
+                log.exception("garbage collection failed")
+            else:
+                if removed:
+                    log.info("garbage collection removed %d unused message bodies", removed)
+
+    def reload(self) -> None:
+        """SIGHUP: reload the TLS certificate (new handshakes only)."""
+        if self.tls.reload():
+            log.info("TLS certificate reloaded: %s", self.tls.certificate.fingerprint_sha256)
+
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop accepting, let sessions finish for ``grace`` seconds, close the store."""
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+        await asyncio.gather(*(listener.stop(grace) for listener in self.listeners))
+        self.listeners.clear()
+        self.services.close()
+
+
+async def run_server(config: Config, *, stop: asyncio.Event | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (or ``stop`` is set)."""
+    stop = stop or asyncio.Event()
+    server = Server(config)
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, server.reload)
+    try:
+        await server.start()
+        log.info(
+            "courriel ready: %s, %d listener(s), data in %s",
+            config.server.hostname,
+            len(server.listeners),
+            config.data_dir,
+        )
+        await stop.wait()
+        log.info("stopping: finishing sessions (up to %.0f s)", STOP_GRACE)
+    finally:
+        for signal_number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(signal_number)
+        await server.stop()
+    log.info("stopped")
