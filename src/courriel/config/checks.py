@@ -131,7 +131,7 @@ class _Checker:
                 seen.append(binding)
 
     def check_tls_files(self, listeners: tuple[EnabledListener, ...]) -> None:
-        needing_tls = [listener.name for listener in listeners if listener.tls_mode != "none"]
+        needing_tls = [listener.name for listener in listeners if listener.tls != "none"]
         if not needing_tls:
             return
         for key in ("tls.certificate", "tls.key"):

@@ -41,14 +41,14 @@ class ListenerRole:
     """What a ``[listeners.NAME]`` table serves: fixed by the name, not configurable."""
 
     protocol: ListenerProtocol
-    tls_mode: TlsMode
+    tls: TlsMode
     # The standard port is the default of the table's ``port`` setting, not repeated here.
     dev_port: int
 
     def summary(self, standard_port: int) -> str:
         """One sentence for the sample file and the reference page."""
         return (
-            f"Protocol: {self.protocol}; TLS: {_TLS_MODE_TEXT[self.tls_mode]}; "
+            f"Protocol: {self.protocol}; TLS: {_TLS_MODE_TEXT[self.tls]}; "
             f"port {standard_port}, or {self.dev_port} with `courriel init --dev`."
         )
 

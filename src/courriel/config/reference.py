@@ -51,7 +51,7 @@ def _render_section(spec: SectionSpec) -> list[str]:
             assert role is not None
             standard_port = sub.option("port").default()
             lines.append(
-                f"| `{sub.name}` | {role.protocol} | {role.tls_mode} | {standard_port} "
+                f"| `{sub.name}` | {role.protocol} | {role.tls} | {standard_port} "
                 f"| {role.dev_port} |"
             )
     if spec.options:

@@ -57,10 +57,13 @@ def render_sample(values: Mapping[str, Any]) -> str:
     if problems:
         raise ConfigError(problems)
 
-    lines = [*_comment("courriel.toml"), "#"]
+    lines = ["# courriel.toml", "#"]
     for paragraph in OVERVIEW:
         lines += [*_comment(paragraph), "#"]
-    lines[-1:] = []
+    lines += _comment(
+        "Every setting is described in docs/configuration.md, which "
+        "`python -m courriel.config.docs` prints."
+    )
     for top in SECTIONS:
         for spec in top.walk():
             lines += ["", ""] if spec is top else [""]

@@ -378,7 +378,7 @@ class EnabledListener:
 
     name: str
     protocol: ListenerProtocol
-    tls_mode: TlsMode
+    tls: TlsMode
     addresses: tuple[str, ...]
     port: int
 
@@ -455,7 +455,7 @@ class Config:
             if settings.enabled:
                 enabled.append(
                     EnabledListener(
-                        spec.name, role.protocol, role.tls_mode, settings.addresses, settings.port
+                        spec.name, role.protocol, role.tls, settings.addresses, settings.port
                     )
                 )
         return tuple(enabled)

@@ -19,7 +19,7 @@ Must not: decode RFC 2047 words into the record (IMAP sends names undecoded), or
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # A header with 100,000 addresses must not cost seconds at ingest.
 MAX_ADDRESSES = 1_000
@@ -36,6 +36,13 @@ _TOKENS = re.compile(
     re.S | re.X,
 )
 _QUOTED_PAIR = re.compile(r"\\(.)", re.S)
+# The common shapes — ``Name <a@b>``, ``"Name" <a@b>``, ``a@b`` — one regex match each;
+# anything else (groups, comments, routes, escapes, odd specials) takes the tokenizer.
+_ADDR_CHARS = r'[^\s<>@",:;()\[\]\\]+'
+_SIMPLE_ADDRESS = re.compile(
+    r'[ \t]*(?:(?:"([^"\\]*)"|([^\s",:;<>@()\[\]\\][^",:;<>@()\[\]\\]*?))?[ \t]*'
+    rf"<({_ADDR_CHARS})@({_ADDR_CHARS})>|({_ADDR_CHARS})@({_ADDR_CHARS}))[ \t]*(?:,|\Z)"
+)
 _DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\x80-\U0010ffff]+"
                        r"(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\x80-\U0010ffff]+)*")
 _PHRASE_SAFE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\x80-\U0010ffff. \t]*")
@@ -48,14 +55,14 @@ _SPECIAL = 3
 _COMMENT = 4
 
 
-@dataclass(frozen=True, slots=True)
-class Address:
+class Address(NamedTuple):
     """One IMAP ENVELOPE address (RFC 9051 §7.5.2).
 
     ``name`` is the display name as written (encoded words not decoded), ``route`` the
     obsolete source route (``"@a,@b"``), ``local`` the unquoted local part, ``domain`` the
     domain as written (``""`` when missing). A group start has ``local`` = group name and
-    ``domain`` None; a group end has every field None.
+    ``domain`` None; a group end has every field None. A NamedTuple: immutable, five times
+    cheaper to build than a frozen dataclass, in the field order of the IMAP structure.
     """
 
     name: str | None
@@ -197,10 +204,46 @@ def _mailbox(tokens: list[tuple[int, str]]) -> Address | None:
     return Address(name, route, local, domain)
 
 
+def _parse_simple(text: str, max_addresses: int) -> tuple[Address, ...] | None:
+    """The fast path: the list parsed by one regex per address, or None to fall back."""
+    out: list[Address] = []
+    pos = 0
+    length = len(text)
+    match_at = _SIMPLE_ADDRESS.match
+    while pos < length and len(out) < max_addresses:
+        match = match_at(text, pos)
+        if match is None:
+            return None
+        local = match.group(3)
+        if local is not None:
+            name = match.group(1)
+            if name is not None:
+                name = name.strip()
+            else:
+                name = match.group(2)
+                if name is not None:
+                    name = " ".join(name.split())
+            out.append(Address(name or None, None, local, match.group(4)))
+        else:
+            out.append(Address(None, None, match.group(5), match.group(6)))
+        pos = match.end()
+    return tuple(out)
+
+
 def parse_address_list(text: str, *, max_addresses: int = MAX_ADDRESSES) -> tuple[Address, ...]:
     """Parse an RFC 5322 §3.4 address-list (groups allowed anywhere, RFC 6854)."""
     if not text or text.isspace():
         return ()
+    simple = _parse_simple(text, max_addresses)
+    if simple is not None:
+        return simple
+    return parse_address_list_slow(text, max_addresses=max_addresses)
+
+
+def parse_address_list_slow(
+    text: str, *, max_addresses: int = MAX_ADDRESSES
+) -> tuple[Address, ...]:
+    """The general tokenizing parser behind :func:`parse_address_list` (exposed for tests)."""
     tokens = _tokenize(text)
     out: list[Address] = []
     current: list[tuple[int, str]] = []

@@ -72,6 +72,26 @@ _NOT_TEXT = frozenset({"base64", "hex", "quopri", "rot-13", "uu", "zlib", "bz2",
                        "unicode-internal", "string-escape", "mbcs", "oem"})
 
 
+# Labels seen on nearly every message, answered by one dictionary lookup.
+_COMMON: dict[str, str] = {
+    **_ALIASES,
+    "utf-8": "utf-8",
+    "UTF-8": "utf-8",
+    "US-ASCII": "cp1252",
+    "ISO-8859-1": "cp1252",
+    "windows-1252": "cp1252",
+    "iso-8859-15": "iso8859-15",
+    "ISO-8859-15": "iso8859-15",
+    "iso-2022-jp": "iso2022_jp",
+    "ISO-2022-JP": "iso2022_jp",
+    "koi8-r": "koi8-r",
+    "windows-1251": "cp1251",
+    "windows-1250": "cp1250",
+    "iso-8859-2": "iso8859-2",
+    "euc-jp": "euc_jp",
+}
+
+
 def codec_name(label: str | None) -> str | None:
     """The Python codec for a MIME charset label, or None when the label is unknown.
 
@@ -79,6 +99,9 @@ def codec_name(label: str | None) -> str | None:
     """
     if not label:
         return None
+    common = _COMMON.get(label)
+    if common is not None:
+        return common
     key = label.strip().strip("\"'").lower()
     star = key.find("*")
     if star >= 0:

@@ -13,7 +13,7 @@ IMAP server's fetch rendering does).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from courriel.mail.address import Address, parse_address_list
 from courriel.mail.charset import header_bytes_to_str
@@ -22,8 +22,7 @@ from courriel.mail.headers import unfold
 Addresses = tuple[Address, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
+class Envelope(NamedTuple):
     """ENVELOPE members (RFC 9051 §7.5.2). None stands for NIL; ``()`` for an empty list."""
 
     date: str | None

@@ -19,7 +19,7 @@ allocate per byte: the scans are single compiled regular expressions.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Limit for split_header_fields: a header of 1 MB of one-byte fields must not yield a list
 # of 500,000 objects.
@@ -34,8 +34,7 @@ _FIELD = re.compile(rb"([^\x00-\x20\x7f:]+)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)\n?"
 _FOLD = re.compile(rb"\r?\n")
 
 
-@dataclass(frozen=True, slots=True)
-class HeaderField:
+class HeaderField(NamedTuple):
     """One header field: ``raw[start:end]`` is the whole field including its line ending.
 
     ``value`` is the raw value after the colon, still folded, trailing CR kept out.

@@ -12,7 +12,7 @@ the ``email`` package, do I/O, or decode attachments.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from courriel.mail.charset import header_bytes_to_str
 from courriel.mail.envelope import Envelope, build_envelope
@@ -23,8 +23,7 @@ from courriel.mail.summary import Summary, build_summary
 from courriel.mail.text import make_preview
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedMessage:
+class ParsedMessage(NamedTuple):
     """The stored description of one message (see :mod:`courriel.mail.codec`).
 
     ``size`` is the raw length in octets; ``root`` the top-level entity (``root.start`` is

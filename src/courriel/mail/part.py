@@ -14,7 +14,7 @@ Must not: hold the raw bytes, decode anything, or parse: ``courriel.mail.mime`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from courriel.mail.envelope import Envelope
 from courriel.mail.params import Params, get_param
@@ -23,8 +23,7 @@ from courriel.mail.params import Params, get_param
 SECTION_TEXTS = ("", "HEADER", "TEXT", "MIME")
 
 
-@dataclass(frozen=True, slots=True)
-class Part:
+class Part(NamedTuple):
     """One MIME entity: a whole message, a body part, or an encapsulated message.
 
     ``type``/``subtype`` are lower-cased; ``params`` are the raw Content-Type parameters in
@@ -93,12 +92,28 @@ class Part:
         return name or None
 
     @property
+    def has_filename(self) -> bool:
+        """True when a ``filename`` (disposition) or ``name`` (content type) parameter exists,
+        RFC 2231 forms included; nothing is decoded."""
+        for name, _ in self.disposition_params:
+            if name[:8].lower() == "filename":
+                return True
+        for name, _ in self.params:
+            lname = name.lower()
+            if lname == "name" or lname.startswith("name*"):
+                return True
+        return False
+
+    @property
     def is_attachment(self) -> bool:
         """Disposition ``attachment``, or a file name without disposition ``inline``."""
-        disposition = (self.disposition or "").lower()
-        if disposition == "attachment":
-            return True
-        return disposition != "inline" and self.filename is not None
+        if self.disposition is not None:
+            disposition = self.disposition.lower()
+            if disposition == "attachment":
+                return True
+            if disposition == "inline":
+                return False
+        return self.has_filename
 
 
 def iter_parts(part: Part) -> list[Part]:

@@ -31,6 +31,8 @@ def base_subject(subject: str) -> tuple[str, bool]:
     """Return ``(base subject, is reply or forward)`` for a decoded subject."""
     # Step 1: blanks and continuations become single spaces.
     text = _BLANKS.sub(" ", subject[:MAX_SUBJECT_CHARS])
+    if not text or (text[0] not in " \t[rRfF" and text[-1] not in " \t)]"):
+        return text, False  # nothing any step could remove
     is_reply = False
     while True:
         # Step 2: remove trailers, repeatedly (the regex takes them all at once).

@@ -14,9 +14,9 @@ Must not: fold case (SORT compares with i;ascii-casemap, the caller's job), or r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from courriel.mail.address import Address, format_address_list
+from courriel.mail.address import Address
 from courriel.mail.dates import parse_date
 from courriel.mail.encoded_words import decode_encoded_words
 from courriel.mail.envelope import Envelope
@@ -35,8 +35,7 @@ _NOT_ATTACHMENTS = frozenset({
 })
 
 
-@dataclass(frozen=True, slots=True)
-class Summary:
+class Summary(NamedTuple):
     """Header-derived values for search, sort, threading and message lists."""
 
     subject: str
@@ -66,23 +65,35 @@ def message_ids(text: str | None, *, limit: int = MAX_REFERENCES) -> tuple[str, 
     """
     if not text:
         return ()
-    ids = [_BLANKS.sub("", found) for found in _MSG_ID.findall(text)]
-    if not ids and "<" not in text:
-        ids = text.split()
-    ids = [found for found in ids if found]
-    return tuple(ids[-limit:])
+    ids = _MSG_ID.findall(text)
+    if not ids:
+        return tuple(text.split()[-limit:]) if "<" not in text else ()
+    if len(ids) > limit:
+        ids = ids[-limit:]
+    for index, found in enumerate(ids):
+        if " " in found or not found.isprintable():
+            ids[index] = "".join(found.split())
+    return tuple(found for found in ids if found)
 
 
-def decode_addresses(addresses: tuple[Address, ...]) -> str:
-    """Addresses as display text with display names RFC 2047 decoded."""
-    if not any(address.name and "=?" in address.name for address in addresses):
-        return format_address_list(addresses)
-    decoded = tuple(
-        Address(decode_encoded_words(address.name), address.route, address.local, address.domain)
-        if address.name else address
-        for address in addresses
-    )
-    return format_address_list(decoded)
+def address_text(addresses: tuple[Address, ...]) -> str:
+    """Addresses as searchable text: ``Name <local@domain>, ...`` with names RFC 2047
+    decoded and group names followed by ``:``. Not RFC 5322 syntax (nothing is quoted)."""
+    texts: list[str] = []
+    for address in addresses:
+        name, _, local, domain = address
+        if domain is None:
+            if local:
+                texts.append(f"{local}:")
+            continue
+        spec = f"{local}@{domain}" if domain else (local or "")
+        if name:
+            if "=?" in name:
+                name = decode_encoded_words(name)
+            texts.append(f"{name} <{spec}>")
+        else:
+            texts.append(spec)
+    return ", ".join(texts)
 
 
 def _first_mailbox(addresses: tuple[Address, ...]) -> Address | None:
@@ -136,10 +147,10 @@ def build_summary(envelope: Envelope, references: str | None, root: Part) -> Sum
         subject=subject,
         base_subject=base,
         is_reply=is_reply,
-        from_text=decode_addresses(envelope.from_),
-        to_text=decode_addresses(envelope.to),
-        cc_text=decode_addresses(envelope.cc),
-        bcc_text=decode_addresses(envelope.bcc),
+        from_text=address_text(envelope.from_),
+        to_text=address_text(envelope.to),
+        cc_text=address_text(envelope.cc),
+        bcc_text=address_text(envelope.bcc),
         date=parse_date(envelope.date),
         message_id=ids[0] if ids else None,
         in_reply_to=message_ids(envelope.in_reply_to),

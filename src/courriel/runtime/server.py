@@ -114,8 +114,7 @@ class Server:
 
     def reload(self) -> None:
         """SIGHUP: reload the TLS certificate (new handshakes only)."""
-        if self.tls.reload():
-            log.info("TLS certificate reloaded: %s", self.tls.certificate.fingerprint_sha256)
+        self.tls.reload()  # logs the outcome itself
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
         """Stop accepting, let sessions finish for ``grace`` seconds, close the store."""

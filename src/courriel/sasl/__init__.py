@@ -10,7 +10,8 @@ It must not do I/O, touch storage, know how passwords are stored, or import asyn
 mechanism asks its caller for what it cannot know (``NeedCredentialsCheck``,
 ``NeedScramKeys``) and the caller, which may await the directory's AuthService, answers.
 
-Driving a server mechanism (SMTP shown; IMAP and POP3 differ only in the reply lines)::
+Driving a server mechanism (SMTP shown; IMAP and POP3 differ only in the reply lines). It
+returns the final reply for the session to write and the authenticated user, if any::
 
     from courriel import sasl
 
@@ -18,10 +19,10 @@ Driving a server mechanism (SMTP shown; IMAP and POP3 differ only in the reply l
         try:
             mechanism = sasl.server_mechanism(mechanism_name)
         except sasl.UnknownMechanism:
-            return await write(b"504 5.5.4 Unrecognized authentication type")
-        data = sasl.decode_initial_response(initial_argument)    # None, b"" for "=", bytes
+            return b"504 5.5.4 Unrecognized authentication type", None
+        data = sasl.decode_initial_response(initial_argument)  # None, b"" for "=", bytes
         if isinstance(data, sasl.MalformedResponse):
-            return await write(b"501 5.5.2 Cannot decode response")
+            return b"501 5.5.2 Cannot decode response", None
         outcome = mechanism.step(data)
         while True:
             match outcome:
@@ -29,9 +30,9 @@ Driving a server mechanism (SMTP shown; IMAP and POP3 differ only in the reply l
                     await write(b"334 " + sasl.encode_challenge(challenge))
                     match sasl.decode_response(await read_line()):
                         case sasl.Cancelled():
-                            return await write(b"501 5.0.0 Authentication cancelled")
+                            return b"501 5.0.0 Authentication cancelled", None
                         case sasl.MalformedResponse():
-                            return await write(b"501 5.5.2 Cannot decode response")
+                            return b"501 5.5.2 Cannot decode response", None
                         case bytes() as response:
                             outcome = mechanism.step(response)
                 case sasl.NeedCredentialsCheck(credentials):
@@ -42,19 +43,20 @@ Driving a server mechanism (SMTP shown; IMAP and POP3 differ only in the reply l
                     if keys is None:
                         keys = sasl.fake_scram_keys(username, directory.fake_key_secret)
                     outcome = mechanism.provide_keys(keys)
-                case sasl.Success(authcid, authzid):
-                    return await write(b"235 2.7.0 Authentication successful")
+                case sasl.Success(authcid):
+                    return b"235 2.7.0 Authentication successful", authcid
                 case sasl.Failure(reason, detail):
-                    log.info("auth failed", extra={"reason": reason, "detail": detail})
-                    return await write(b"535 5.7.8 Authentication credentials invalid")
+                    logger.info("auth failed", extra={"reason": reason, "detail": detail})
+                    return b"535 5.7.8 Authentication credentials invalid", None
 
 Each call returns the next ``Outcome``, and the outcome says which call comes next; calling
 anything else raises ``MechanismStateError``. SCRAM's server-final message arrives as one more
 ``Challenge`` (these three protocols cannot carry data with success, RFC 4422 §5), so the loop
 needs no special case.
 
-When a password is set, the directory stores ``new_scram_keys(password)`` (or
-``derive_scram_keys(password, salt, iterations)``) beside its argon2 hash.
+When a password is set, the directory stores ``new_scram_keys(password).to_text()`` (or
+``derive_scram_keys(password, salt, iterations)``) beside its argon2 hash, and reads it back
+with ``StoredScramKeys.from_text``.
 """
 
 from courriel.sasl.errors import (

@@ -11,9 +11,10 @@ Server exchange (RFC 5802 §5, §3 for the algebra)::
 
 The server never sees a password: it asks the caller for ``StoredScramKeys`` by user name and
 checks the proof against them. For an unknown user the caller answers with
-``fake_scram_keys``: a stable salt, the usual iteration count, and keys no password matches,
-so an attacker cannot tell "no such user" from "wrong password" by the exchange (RFC 5802 §9
-notes the salt and count otherwise reveal it).
+``fake_scram_keys``: a salt that is stable per name and as long as a real one, the usual
+iteration count, and keys no password matches. An attacker then cannot tell "no such user"
+from "wrong password" by the exchange: an error at client-first, a missing salt, or a salt
+that changes between attempts would each give it away.
 
 Channel binding: the gs2 flags ``n`` and ``y`` are accepted; ``p=`` (the -PLUS variants) is
 refused with ``channel-binding-not-supported`` because we offer none. Mandatory extensions

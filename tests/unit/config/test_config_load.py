@@ -87,9 +87,7 @@ def test_an_empty_file_gives_every_default(data_dir: Path) -> None:
 def test_enabled_listeners_carry_protocol_tls_mode_and_standard_port(data_dir: Path) -> None:
     config = load(write_config(data_dir, ""))
 
-    table = {
-        (each.name, each.protocol, each.tls_mode, each.port) for each in config.enabled_listeners()
-    }
+    table = {(each.name, each.protocol, each.tls, each.port) for each in config.enabled_listeners()}
 
     assert table == {
         ("smtp", "smtp", "starttls", 25),

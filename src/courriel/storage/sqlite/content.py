@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from courriel.storage.errors import ContentMissing
 from courriel.storage.records import IngestedMessage, MessageSummary
 
-
 FileExists = Callable[[str], bool]
 
 
@@ -117,36 +116,34 @@ def _id_key(message_id: str) -> str:
     return hashlib.blake2b(message_id.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
-def assign_thread(connection: sqlite3.Connection, account_id: int, summary: MessageSummary) -> int:
+def assign_thread(
+    connection: sqlite3.Connection, account_id: int, summary: MessageSummary, spare_id: int
+) -> int:
     """The thread of a new message: the thread of any message it refers to or that refers to
-    it (by Message-ID, In-Reply-To, References), merging threads it joins, else a new one."""
-    keys = [_id_key(i) for i in (summary.message_id, summary.in_reply_to, *summary.references) if i]
-    threads: set[int] = set()
-    for key in keys:
-        row = connection.execute(
-            "SELECT thread_id FROM thread_ref WHERE account_id = ? AND message_id = ?",
-            (account_id, key),
-        ).fetchone()
-        if row is not None:
-            threads.add(int(row[0]))
-    if threads:
-        thread_id = min(threads)
-        for other in threads - {thread_id}:  # this message links two threads: merge them
-            connection.execute(
-                "UPDATE message SET thread_id = ? WHERE account_id = ? AND thread_id = ?",
-                (thread_id, account_id, other),
-            )
-            connection.execute(
-                "UPDATE thread_ref SET thread_id = ? WHERE account_id = ? AND thread_id = ?",
-                (thread_id, account_id, other),
-            )
-    else:
-        thread_id = int(
-            connection.execute(
-                "UPDATE account SET next_thread_id = next_thread_id + 1 WHERE id = ? "
-                "RETURNING next_thread_id - 1",
-                (account_id,),
-            ).fetchone()[0]
+    it (by Message-ID, In-Reply-To, References), merging threads it joins, else ``spare_id``
+    (allocated by the caller with the message's other counters)."""
+    ids = (summary.message_id, summary.in_reply_to, *summary.references)
+    keys = list(dict.fromkeys(_id_key(i) for i in ids if i))
+    if not keys:
+        return spare_id
+    placeholders = ",".join("?" * len(keys))
+    threads = {
+        row[0]
+        for row in connection.execute(
+            "SELECT thread_id FROM thread_ref WHERE account_id = ? "
+            f"AND message_id IN ({placeholders})",
+            (account_id, *keys),
+        )
+    }
+    thread_id = min(threads) if threads else spare_id
+    for other in threads - {thread_id}:  # this message links two threads: merge them
+        connection.execute(
+            "UPDATE message SET thread_id = ? WHERE account_id = ? AND thread_id = ?",
+            (thread_id, account_id, other),
+        )
+        connection.execute(
+            "UPDATE thread_ref SET thread_id = ? WHERE account_id = ? AND thread_id = ?",
+            (thread_id, account_id, other),
         )
     connection.executemany(
         "INSERT OR IGNORE INTO thread_ref (account_id, message_id, thread_id) VALUES (?, ?, ?)",

@@ -106,6 +106,54 @@ def _charge_quota(connection: sqlite3.Connection, account_id: int, size: int, co
     return row is not None
 
 
+def _allocate_for_new_messages(
+    connection: sqlite3.Connection, account_id: int, size: int, count: int
+) -> tuple[int, int, int] | None:
+    """For ``count`` new messages of ``size`` bytes in all: charge the quota and allocate one
+    MODSEQ, ``count`` email ids and ``count`` thread ids, in one statement. Returns
+    (modseq, first email id, first thread id), or None when the quota would be exceeded
+    (nothing changed then)."""
+    row = connection.execute(
+        "UPDATE account SET used_bytes = used_bytes + ?1, message_count = message_count + ?2, "
+        "highest_modseq = highest_modseq + 1, next_email_id = next_email_id + ?2, "
+        "next_thread_id = next_thread_id + ?2 "
+        "WHERE id = ?3 AND (quota_bytes = 0 OR used_bytes + ?1 <= quota_bytes) "
+        "RETURNING highest_modseq, next_email_id - ?2, next_thread_id - ?2",
+        (size, count, account_id),
+    ).fetchone()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def _allocate_uids(
+    connection: sqlite3.Connection,
+    account_id: int,
+    mailbox_id: int,
+    modseq: int,
+    messages: Sequence[NewMessage],
+) -> tuple[int, int, str]:
+    """Take the next ``len(messages)`` UIDs of the mailbox and count the messages in, in one
+    statement. Returns (first UID, UIDVALIDITY, keywords JSON); ``NotFound`` when the
+    mailbox is not the account's."""
+    row = connection.execute(
+        "UPDATE mailbox SET uid_next = uid_next + ?1, highest_modseq = ?2, "
+        "message_count = message_count + ?1, unseen_count = unseen_count + ?3, "
+        "deleted_count = deleted_count + ?4, total_bytes = total_bytes + ?5 "
+        "WHERE id = ?6 AND account_id = ?7 RETURNING uid_next - ?1, uidvalidity, keywords",
+        (
+            len(messages),
+            modseq,
+            sum(1 for item in messages if not item.flags & _SEEN),
+            sum(1 for item in messages if item.flags & _DELETED),
+            sum(item.content.size for item in messages),
+            mailbox_id,
+            account_id,
+        ),
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"mailbox {mailbox_id} does not exist")
+    return row[0], row[1], row[2]
+
+
 def _keywords_json(keywords: Sequence[str]) -> str | None:
     return json.dumps(list(keywords)) if keywords else None
 
@@ -117,12 +165,23 @@ def _keywords_tuple(value: str | None) -> tuple[str, ...]:
 def _merge_mailbox_keywords(
     connection: sqlite3.Connection, mailbox: MailboxRecord, keywords: Iterable[str]
 ) -> None:
-    known = {keyword.lower() for keyword in mailbox.keywords}
-    added = [keyword for keyword in dict.fromkeys(keywords) if keyword.lower() not in known]
+    _merge_keywords_json(connection, mailbox.id, json.dumps(list(mailbox.keywords)), keywords)
+
+
+def _merge_keywords_json(
+    connection: sqlite3.Connection, mailbox_id: int, known_json: str, keywords: Iterable[str]
+) -> None:
+    """Add keywords not seen before to the mailbox's list (FLAGS, PERMANENTFLAGS)."""
+    wanted = list(dict.fromkeys(keywords))
+    if not wanted:
+        return
+    known_list = json.loads(known_json)
+    known = {keyword.lower() for keyword in known_list}
+    added = [keyword for keyword in wanted if keyword.lower() not in known]
     if added:
         connection.execute(
             "UPDATE mailbox SET keywords = ? WHERE id = ?",
-            (json.dumps([*mailbox.keywords, *added]), mailbox.id),
+            (json.dumps([*known_list, *added]), mailbox_id),
         )
 
 
@@ -145,44 +204,28 @@ def _update_mailbox_counts(
     )
 
 
-def _new_email_ids(connection: sqlite3.Connection, account_id: int, count: int) -> int:
-    row = connection.execute(
-        "UPDATE account SET next_email_id = next_email_id + ? WHERE id = ? "
-        "RETURNING next_email_id - ?",
-        (count, account_id, count),
-    ).fetchone()
-    return int(row[0])
-
-
 def _insert_new_message(
     connection: sqlite3.Connection,
     account_id: int,
     mailbox_id: int,
     uid: int,
-    email_id: int,
-    blob_id: int,
+    ids: tuple[int, int],
     item: NewMessage,
     modseq: int,
     now: float,
+    file_exists: FileExists,
 ) -> None:
-    thread_id = assign_thread(connection, account_id, item.content.summary)
+    """Insert one new message row; ``ids`` is (email id, spare thread id)."""
+    email_id, spare_thread_id = ids
+    blob_id = reference_content(connection, item.content, 1, file_exists)
+    thread_id = assign_thread(connection, account_id, item.content.summary, spare_thread_id)
     connection.execute(
         "INSERT INTO message (mailbox_id, uid, account_id, email_id, thread_id, blob_id, "
         "modseq, flags, keywords, size, internal_date, save_date) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         (
-            mailbox_id,
-            uid,
-            account_id,
-            email_id,
-            thread_id,
-            blob_id,
-            modseq,
-            item.flags,
-            _keywords_json(item.keywords),
-            item.content.size,
-            item.internal_date,
-            now,
+            mailbox_id, uid, account_id, email_id, thread_id, blob_id, modseq, item.flags,
+            _keywords_json(item.keywords), item.content.size, item.internal_date, now,
         ),
     )
 
@@ -196,38 +239,26 @@ def append_messages(
     file_exists: FileExists,
 ) -> AppendResult:
     """All or nothing (RFC 3502 MULTIAPPEND); consecutive UIDs, one MODSEQ."""
-    mailbox = _owned_mailbox(connection, account_id, mailbox_id)
     total = sum(item.content.size for item in messages)
-    if not _charge_quota(connection, account_id, total, len(messages)):
-        raise QuotaExceeded("the account's storage quota would be exceeded")
-    modseq = next_modseq(connection, account_id)
-    first_email_id = _new_email_ids(connection, account_id, len(messages))
-    uids = tuple(range(mailbox.uid_next, mailbox.uid_next + len(messages)))
-    for offset, (uid, item) in enumerate(zip(uids, messages, strict=True)):
-        blob_id = reference_content(connection, item.content, 1, file_exists)
-        _insert_new_message(
-            connection,
-            account_id,
-            mailbox_id,
-            uid,
-            first_email_id + offset,
-            blob_id,
-            item,
-            modseq,
-            now,
-        )
-    _update_mailbox_counts(
-        connection,
-        mailbox_id,
-        modseq,
-        uids=len(messages),
-        messages=len(messages),
-        unseen=sum(1 for item in messages if not item.flags & _SEEN),
-        deleted=sum(1 for item in messages if item.flags & _DELETED),
-        size=total,
+    allocated = _allocate_for_new_messages(connection, account_id, total, len(messages))
+    if allocated is None:
+        if connection.execute("SELECT 1 FROM account WHERE id = ?", (account_id,)).fetchone():
+            raise QuotaExceeded("the account's storage quota would be exceeded")
+        raise NotFound(f"account {account_id} does not exist")
+    modseq, first_email_id, first_thread_id = allocated
+    first_uid, uidvalidity, known_keywords = _allocate_uids(
+        connection, account_id, mailbox_id, modseq, messages
     )
-    _merge_mailbox_keywords(connection, mailbox, (k for m in messages for k in m.keywords))
-    return AppendResult(mailbox_id, mailbox.uidvalidity, uids, modseq)
+    for offset, item in enumerate(messages):
+        _insert_new_message(
+            connection, account_id, mailbox_id, first_uid + offset,
+            (first_email_id + offset, first_thread_id + offset), item, modseq, now, file_exists,
+        )
+    _merge_keywords_json(
+        connection, mailbox_id, known_keywords, (k for m in messages for k in m.keywords)
+    )
+    uids = tuple(range(first_uid, first_uid + len(messages)))
+    return AppendResult(mailbox_id, uidvalidity, uids, modseq)
 
 
 def deliver_message(
@@ -240,50 +271,30 @@ def deliver_message(
 ) -> list[DeliveryOutcome]:
     """One content, many mailboxes; each target succeeds or is refused on its own."""
     outcomes: list[DeliveryOutcome] = []
-    blob_id: int | None = None
     for target in targets:
         row = connection.execute(
-            f"SELECT {MAILBOX_COLUMNS} FROM mailbox WHERE account_id = ? AND name IN (?, 'INBOX') "
+            "SELECT id FROM mailbox WHERE account_id = ? AND name IN (?, 'INBOX') "
             "ORDER BY name = 'INBOX' LIMIT 1",
             (target.account_id, target.mailbox_name),
         ).fetchone()
         if row is None:
             outcomes.append(DeliveryRefused(target.account_id, "no-account"))
             continue
-        mailbox = mailbox_record(row)
-        if not _charge_quota(connection, target.account_id, content.size, 1):
+        allocated = _allocate_for_new_messages(connection, target.account_id, content.size, 1)
+        if allocated is None:
             outcomes.append(DeliveryRefused(target.account_id, "quota"))
             continue
-        if blob_id is None:
-            blob_id = reference_content(connection, content, 1, file_exists)
-        else:
-            connection.execute("UPDATE blob SET refcount = refcount + 1 WHERE id = ?", (blob_id,))
-        modseq = next_modseq(connection, target.account_id)
+        modseq, email_id, thread_id = allocated
         item = NewMessage(content, target.flags, target.keywords, internal_date)
-        email_id = _new_email_ids(connection, target.account_id, 1)
+        uid, _, known_keywords = _allocate_uids(
+            connection, target.account_id, row[0], modseq, (item,)
+        )
         _insert_new_message(
-            connection,
-            target.account_id,
-            mailbox.id,
-            mailbox.uid_next,
-            email_id,
-            blob_id,
-            item,
-            modseq,
-            now,
+            connection, target.account_id, row[0], uid, (email_id, thread_id), item, modseq,
+            now, file_exists,
         )
-        _update_mailbox_counts(
-            connection,
-            mailbox.id,
-            modseq,
-            uids=1,
-            messages=1,
-            unseen=0 if target.flags & _SEEN else 1,
-            deleted=1 if target.flags & _DELETED else 0,
-            size=content.size,
-        )
-        _merge_mailbox_keywords(connection, mailbox, target.keywords)
-        outcomes.append(Delivered(target.account_id, mailbox.id, mailbox.uid_next, modseq))
+        _merge_keywords_json(connection, row[0], known_keywords, target.keywords)
+        outcomes.append(Delivered(target.account_id, row[0], uid, modseq))
     return outcomes
 
 

@@ -1,0 +1,57 @@
+"""Parse once at ingest: raw bytes → the ``IngestedMessage`` the store keeps.
+
+Everything FETCH, SEARCH, SORT, THREAD and message lists need is computed here, from one
+scan of the bytes (``courriel.mail.parse_message``): the MIME tree with offsets, ENVELOPE,
+the search summary, the preview, the decoded header lines for HEADER searches and the text
+for the full-text index. Bodies up to ``inline_limit`` bytes travel with the rows into the
+database; larger ones go to the blob store (the caller puts them). Never raises on bad
+input: a message that is not valid MIME is stored byte-exact all the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from courriel.mail import (
+    decode_header_value,
+    encode,
+    extract_text,
+    parse_message,
+    split_header_fields,
+)
+from courriel.storage.records import IngestedMessage, MessageSummary
+
+
+def header_lines(raw: bytes, header_end: int) -> str:
+    """Every header field as ``name: decoded value``, one per line (for HEADER searches)."""
+    return "\n".join(
+        f"{field.lname}: {decode_header_value(field.value)}"
+        for field in split_header_fields(raw, 0, header_end)
+    )
+
+
+def prepare_content(raw: bytes, inline_limit: int) -> IngestedMessage:
+    parsed = parse_message(raw)
+    summary = parsed.summary
+    return IngestedMessage(
+        sha256=hashlib.sha256(raw).hexdigest(),
+        size=len(raw),
+        data=raw if len(raw) <= inline_limit else None,
+        parsed=encode(parsed),
+        summary=MessageSummary(
+            sent_date=None if summary.date is None else float(summary.date),
+            subject=summary.subject,
+            base_subject=summary.base_subject,
+            from_text=summary.from_text,
+            to_text=summary.to_text,
+            cc_text=summary.cc_text,
+            bcc_text=summary.bcc_text,
+            message_id=summary.message_id or "",
+            in_reply_to=summary.in_reply_to[0] if summary.in_reply_to else "",
+            references=summary.references,
+            has_attachment=summary.has_attachment,
+            preview=parsed.preview,
+            headers=header_lines(raw, parsed.header_size),
+        ),
+        body_text=extract_text(raw, parsed.root),
+    )

@@ -1,0 +1,1 @@
+"""Helpers shared by the storage tests: message builders, backends, invariant checks."""
