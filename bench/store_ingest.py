@@ -83,7 +83,9 @@ def make_message(seed: int, kind: str) -> bytes:
 async def run(args: argparse.Namespace, kind: str, concurrency: int) -> dict[str, object]:
     root = Path(tempfile.mkdtemp(prefix="courriel-bench-", dir=args.dir))
     store = open_embedded_store(root)
-    mailstore = MailStore(store.mail, store.blobs, InProcessChangeBus(), inline_limit=store.inline_limit)
+    mailstore = MailStore(
+        store.mail, store.blobs, InProcessChangeBus(), inline_limit=store.inline_limit
+    )
     await store.directory.add_domain("example.test")
     inboxes = []
     for index in range(args.accounts):

@@ -186,4 +186,3 @@ class Directory:
             return await self.repo.get_domain(normalize_domain(domain)) is not None
         except InvalidAddress:
             return False
-

@@ -214,18 +214,17 @@ def _parse_simple(text: str, max_addresses: int) -> tuple[Address, ...] | None:
         match = match_at(text, pos)
         if match is None:
             return None
-        local = match.group(3)
+        quoted, phrase, local, domain, bare_local, bare_domain = match.groups()
         if local is not None:
-            name = match.group(1)
-            if name is not None:
-                name = name.strip()
+            if quoted is not None:
+                name = quoted.strip()
+            elif phrase is not None:
+                name = " ".join(phrase.split())
             else:
-                name = match.group(2)
-                if name is not None:
-                    name = " ".join(name.split())
-            out.append(Address(name or None, None, local, match.group(4)))
+                name = None
+            out.append(Address(name or None, None, local, domain))
         else:
-            out.append(Address(None, None, match.group(5), match.group(6)))
+            out.append(Address(None, None, bare_local, bare_domain))
         pos = match.end()
     return tuple(out)
 

@@ -29,6 +29,10 @@ _ZONES = {
 }
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
+# The canonical RFC 5322 §3.3 form, which nearly every message uses.
+_CANONICAL = re.compile(
+    r"(?:[A-Za-z]{3}, )?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d\d):(\d\d):(\d\d) ([+-]\d{4})\Z"
+)
 _RFC5322 = re.compile(
     r"""[ \t]*(?:[A-Za-z]+[ \t]*,?[ \t]*)?
     (\d{1,2})[ \t]*-?[ \t]*([A-Za-z]{3,9})\.?[ \t]*-?[ \t]*(\d{2,4})
@@ -98,6 +102,13 @@ def parse_date(text: str | None) -> int | None:
     """Seconds since the epoch (UTC) for a Date header value, or None when unparsable."""
     if not text:
         return None
+    match = _CANONICAL.match(text)
+    if match is not None:
+        day, month_name, year, hour, minute, second, zone = match.groups()
+        month = _MONTHS.get(month_name.lower())
+        if month is None:
+            return None
+        return _epoch(int(year), month, int(day), int(hour), int(minute), int(second), zone)
     if "(" in text:
         text = strip_comments(text)
     match = _RFC5322.match(text)

@@ -31,6 +31,8 @@ MAX_DEPTH = 64
 MAX_PARTS = 10_000
 # Wanted fields read from one header block; a 1 MB header repeating "To:" stops here.
 MAX_FIELDS_SCANNED = 1_000
+# Below this header size, findall (no match objects) is used; it cannot exceed the limit.
+_SMALL_HEADER = 64 * 1024
 
 _DEFAULT_PARAMS: Params = (("charset", "us-ascii"),)  # RFC 2045 §5.2
 
@@ -65,15 +67,20 @@ def scan_fields(raw: bytes, start: int, header_end: int) -> Fields:
         return fields
     first = _FIELD_AT_START.match(raw, start, header_end)
     if first is not None:
-        fields[first.group(1).lower()] = first.group(2)
-    count = 0
-    for match in _FIELD_AFTER_NEWLINE.finditer(raw, start, header_end):
-        name = match.group(1).lower()
+        name, value = first.groups()
+        fields[name.lower()] = value
+    if header_end - start <= _SMALL_HEADER:
+        found = _FIELD_AFTER_NEWLINE.findall(raw, start, header_end)
+    else:  # a huge header: stop after MAX_FIELDS_SCANNED wanted fields
+        found = []
+        for match in _FIELD_AFTER_NEWLINE.finditer(raw, start, header_end):
+            found.append(match.groups())
+            if len(found) >= MAX_FIELDS_SCANNED:
+                break
+    for name, value in found:
+        name = name.lower()
         if name not in fields:
-            fields[name] = match.group(2)
-        count += 1
-        if count >= MAX_FIELDS_SCANNED:
-            break
+            fields[name] = value
     return fields
 
 
@@ -176,24 +183,14 @@ def parse_entity(
             encoding = strip_comments(encoding)
         encoding = encoding.strip() or "7bit"
 
-    disposition: str | None = None
-    disposition_params: Params = ()
-    disposition_value = fields.get(b"content-disposition")
-    if disposition_value is not None:
-        parsed_disposition = parse_disposition(header_bytes_to_str(unfold(disposition_value)))
-        if parsed_disposition is not None:
-            disposition, disposition_params = parsed_disposition
-
-    language: tuple[str, ...] = ()
-    language_value = fields.get(b"content-language")
-    if language_value is not None:
-        language_text = strip_comments(header_bytes_to_str(unfold(language_value)))
-        language = tuple(tag for tag in _LANGUAGE_SPLIT.split(language_text) if tag)
-
-    location_value = fields.get(b"content-location")
-    location = None
-    if location_value is not None:  # RFC 2557 §4.1: folding whitespace is not part of it
-        location = header_bytes_to_str(_BLANKS.sub(b"", location_value))
+    # Most part headers hold only Content-Type and Content-Transfer-Encoding.
+    if len(fields) > (content_type is not None) + (encoding_value is not None):
+        content_id, description, md5, disposition, disposition_params, language, location = (
+            _optional_fields(fields)
+        )
+    else:
+        content_id = description = md5 = disposition = location = None
+        disposition_params = language = ()
 
     children: tuple[Part, ...] = ()
     message: Part | None = None
@@ -210,15 +207,41 @@ def parse_entity(
 
     lines = _line_count(raw, body_start, end) if type_ in ("text", "message") else 0
     part = Part(
-        start, body_start, end, type_, subtype, params,
-        _text(fields.get(b"content-id")),
-        _text(fields.get(b"content-description")),
-        encoding, lines,
-        _text(fields.get(b"content-md5")),
-        disposition, disposition_params, language, location,
-        children, message, envelope,
+        start, body_start, end, type_, subtype, params, content_id, description, encoding, lines,
+        md5, disposition, disposition_params, language, location, children, message, envelope,
     )
     return part, fields
+
+
+def _optional_fields(
+    fields: Fields,
+) -> tuple[str | None, str | None, str | None, str | None, Params, tuple[str, ...], str | None]:
+    """Content-ID, -Description, -MD5, -Disposition (+ params), -Language, -Location."""
+    disposition: str | None = None
+    disposition_params: Params = ()
+    disposition_value = fields.get(b"content-disposition")
+    if disposition_value is not None:  # RFC 2183 §2
+        parsed = parse_disposition(header_bytes_to_str(unfold(disposition_value)))
+        if parsed is not None:
+            disposition, disposition_params = parsed
+    language: tuple[str, ...] = ()
+    language_value = fields.get(b"content-language")
+    if language_value is not None:  # RFC 3282 §2: a list of language tags
+        language_text = strip_comments(header_bytes_to_str(unfold(language_value)))
+        language = tuple(tag for tag in _LANGUAGE_SPLIT.split(language_text) if tag)
+    location_value = fields.get(b"content-location")
+    location = None
+    if location_value is not None:  # RFC 2557 §4.1: folding whitespace is not part of it
+        location = header_bytes_to_str(_BLANKS.sub(b"", location_value))
+    return (
+        _text(fields.get(b"content-id")),
+        _text(fields.get(b"content-description")),
+        _text(fields.get(b"content-md5")),
+        disposition,
+        disposition_params,
+        language,
+        location,
+    )
 
 
 def _parse_children(

@@ -65,15 +65,14 @@ def strip_comments(value: str) -> str:
 
 def _parse_params(value: str, pos: int) -> Params:
     params: list[tuple[str, str]] = []
-    for match in _PARAM.finditer(value, pos):
-        raw = match.group(2)
+    for name, raw in _PARAM.findall(value, pos):
         if raw.startswith('"'):
             raw = raw[1:-1] if raw.endswith('"') and len(raw) > 1 else raw[1:]
             if "\\" in raw:
                 raw = _QUOTED_PAIR.sub(r"\1", raw)
         else:
             raw = raw.strip()
-        params.append((match.group(1), raw))
+        params.append((name, raw))
     return tuple(params)
 
 

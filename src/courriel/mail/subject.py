@@ -23,14 +23,20 @@ _TRAILER = re.compile(r"(?:\(fwd\)|[ \t])+\Z", re.I)
 # subj-leader = (*subj-blob subj-refwd) / WSP
 # subj-refwd  = ("re" / ("fw" ["d"])) *WSP [subj-blob] ":"
 # subj-blob   = "[" *BLOBCHAR "]" *WSP
-_LEADER = re.compile(r"[ \t]+|(?:\[[^\[\]]*\][ \t]*)*(?:re|fwd?)[ \t]*(?:\[[^\[\]]*\][ \t]*)?:", re.I)
+# A run of leaders is matched at once: a leader is WSP or a subj-refwd, so a run that is
+# not all blanks removed at least one Re:/Fw:/Fwd:.
+_LEADERS = re.compile(
+    r"(?:[ \t]+|(?:\[[^\[\]]*\][ \t]*)*(?:re|fwd?)[ \t]*(?:\[[^\[\]]*\][ \t]*)?:)+", re.I
+)
 _BLOB = re.compile(r"\[[^\[\]]*\][ \t]*")
 
 
 def base_subject(subject: str) -> tuple[str, bool]:
     """Return ``(base subject, is reply or forward)`` for a decoded subject."""
     # Step 1: blanks and continuations become single spaces.
-    text = _BLANKS.sub(" ", subject[:MAX_SUBJECT_CHARS])
+    text = subject[:MAX_SUBJECT_CHARS]
+    if "  " in text or "\t" in text or "\n" in text or "\r" in text:
+        text = _BLANKS.sub(" ", text)
     if not text or (text[0] not in " \t[rRfF" and text[-1] not in " \t)]"):
         return text, False  # nothing any step could remove
     is_reply = False
@@ -43,8 +49,8 @@ def base_subject(subject: str) -> tuple[str, bool]:
             text = text[: trailer.start()]
         # Steps 3 to 5: leaders and blobs until neither matches.
         while True:
-            leader = _LEADER.match(text)
-            if leader is not None and leader.end():
+            leader = _LEADERS.match(text)
+            if leader is not None:
                 if not leader.group().isspace():
                     is_reply = True
                 text = text[leader.end() :]

@@ -115,7 +115,7 @@ def _display_key(addresses: tuple[Address, ...]) -> str:
     if first is None:
         return ""
     if first.name:
-        name = decode_encoded_words(first.name).strip()
+        name = decode_encoded_words(first.name).strip() if "=?" in first.name else first.name
         if name:
             return name
     return first.addr_spec

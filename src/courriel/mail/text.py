@@ -30,8 +30,8 @@ MAX_TEXT_CHARS = 256 * 1024
 #: RFC 8970 §4: the preview SHOULD be at most 200 characters (and MUST NOT exceed 256).
 PREVIEW_CHARS = 200
 # Encoded bytes read from a part to build the preview: enough to get past an HTML head.
-_PREVIEW_PLAIN_BYTES = 8 * 1024
-_PREVIEW_HTML_BYTES = 64 * 1024
+_PREVIEW_PLAIN_BYTES = (2 * 1024, 16 * 1024)
+_PREVIEW_HTML_BYTES = (16 * 1024, 64 * 1024)
 
 # Patterns that start with a literal "<" let the regex engine skip to candidates quickly;
 # a pattern starting with a character class costs ~10 ns per character scanned, so there is
@@ -136,7 +136,14 @@ def preview_text(text: str, *, limit: int = PREVIEW_CHARS) -> str:
     """
     kept: list[str] = []
     total = 0
-    for line in text[: limit * 16].splitlines():
+    pos = 0
+    length = len(text)
+    while pos < length and total <= limit:
+        newline = text.find("\n", pos)
+        if newline < 0:
+            newline = length
+        line = text[pos:newline]
+        pos = newline + 1
         if line.startswith(">"):  # quoted reply text
             continue
         if line.rstrip() == "--":  # RFC 3676 §4.3 signature separator "-- "
@@ -145,8 +152,6 @@ def preview_text(text: str, *, limit: int = PREVIEW_CHARS) -> str:
         if words:
             kept.append(" ".join(words))
             total += len(kept[-1]) + 1
-            if total > limit:
-                break
     preview = " ".join(kept)
     if len(preview) <= limit:
         return preview
@@ -160,8 +165,11 @@ def preview_text(text: str, *, limit: int = PREVIEW_CHARS) -> str:
 def make_preview(raw: bytes, root: Part) -> str:
     """The RFC 8970 preview of a message: from its first readable part with text, or ``""``."""
     for part in text_parts(root, into_messages=False):
-        budget = _PREVIEW_HTML_BYTES if part.subtype == "html" else _PREVIEW_PLAIN_BYTES
-        preview = preview_text(part_text(raw, part, max_bytes=budget))
+        first, second = _PREVIEW_HTML_BYTES if part.subtype == "html" else _PREVIEW_PLAIN_BYTES
+        preview = preview_text(part_text(raw, part, max_bytes=first))
+        if len(preview) < PREVIEW_CHARS and part.size > first:
+            # Quotes or markup used up the first window: read a larger one.
+            preview = preview_text(part_text(raw, part, max_bytes=second))
         if preview:
             return preview
     return ""

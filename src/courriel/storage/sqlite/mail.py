@@ -149,7 +149,7 @@ class SqliteMailRepo:
                 ).fetchone()
             if row is None:
                 raise NotFound(f"content {sha256} is not stored inline")
-            return bytes(row[0])
+            return bytes(row[0] or b"")  # SQLite's substr of an empty blob is NULL
 
         return await self._engine.read(read)
 

@@ -224,8 +224,18 @@ def _insert_new_message(
         "modseq, flags, keywords, size, internal_date, save_date) "
         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         (
-            mailbox_id, uid, account_id, email_id, thread_id, blob_id, modseq, item.flags,
-            _keywords_json(item.keywords), item.content.size, item.internal_date, now,
+            mailbox_id,
+            uid,
+            account_id,
+            email_id,
+            thread_id,
+            blob_id,
+            modseq,
+            item.flags,
+            _keywords_json(item.keywords),
+            item.content.size,
+            item.internal_date,
+            now,
         ),
     )
 
@@ -251,8 +261,15 @@ def append_messages(
     )
     for offset, item in enumerate(messages):
         _insert_new_message(
-            connection, account_id, mailbox_id, first_uid + offset,
-            (first_email_id + offset, first_thread_id + offset), item, modseq, now, file_exists,
+            connection,
+            account_id,
+            mailbox_id,
+            first_uid + offset,
+            (first_email_id + offset, first_thread_id + offset),
+            item,
+            modseq,
+            now,
+            file_exists,
         )
     _merge_keywords_json(
         connection, mailbox_id, known_keywords, (k for m in messages for k in m.keywords)
@@ -290,8 +307,15 @@ def deliver_message(
             connection, target.account_id, row[0], modseq, (item,)
         )
         _insert_new_message(
-            connection, target.account_id, row[0], uid, (email_id, thread_id), item, modseq,
-            now, file_exists,
+            connection,
+            target.account_id,
+            row[0],
+            uid,
+            (email_id, thread_id),
+            item,
+            modseq,
+            now,
+            file_exists,
         )
         _merge_keywords_json(connection, row[0], known_keywords, target.keywords)
         outcomes.append(Delivered(target.account_id, row[0], uid, modseq))
