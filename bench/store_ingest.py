@@ -19,6 +19,7 @@ import base64
 import json
 import os
 import resource
+import shutil
 import statistics
 import tempfile
 import time
@@ -29,9 +30,34 @@ from courriel.storage.changebus import InProcessChangeBus
 from courriel.storage.sqlite import open_embedded_store
 
 WORDS = (
-    "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt "
-    "ut labore et dolore magna aliqua courriel serveur message réunion demain bonjour merci"
-).split()
+    *[
+        "lorem",
+        "ipsum",
+        "dolor",
+        "sit",
+        "amet",
+        "consectetur",
+        "adipiscing",
+        "elit",
+        "sed",
+        "do",
+        "eiusmod",
+        "tempor",
+    ],
+    *[
+        "incididunt",
+        "ut",
+        "labore",
+        "et",
+        "dolore",
+        "magna",
+        "aliqua",
+        "courriel",
+        "serveur",
+        "message",
+    ],
+    *["réunion", "demain", "bonjour", "merci"],
+)
 
 
 def text_block(seed: int, size: int) -> str:
@@ -131,8 +157,6 @@ async def run(args: argparse.Namespace, kind: str, concurrency: int) -> dict[str
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     if not args.keep:
-        import shutil
-
         shutil.rmtree(root, ignore_errors=True)
     return result
 
@@ -152,7 +176,8 @@ def main() -> None:
             result = asyncio.run(run(args, kind, concurrency))
             print(
                 f"{kind:>4} c={concurrency:<3} {result['messages_per_s']:>6} msg/s "
-                f"{result['mb_per_s']:>6} MB/s  p50 {result['p50_ms']} ms  p99 {result['p99_ms']} ms  "
+                f"{result['mb_per_s']:>6} MB/s  p50 {result['p50_ms']} ms  "
+                f"p99 {result['p99_ms']} ms  "
                 f"cpu {result['cpu_ms_per_message']} ms/msg  batch {result['avg_batch']}  "
                 f"rss {result['max_rss_mb']} MB",
                 flush=True,
