@@ -16,11 +16,12 @@ from collections.abc import Callable
 
 from courriel.mail import decode, encode, extract_text, parse_message
 
-_WORDS = (
+_TEXT = (
     "the quarterly report shows revenue growth across all regions while costs remained "
     "stable thanks to careful planning and the new supplier contracts signed in spring "
     "please review the attached figures before our meeting on thursday and send comments"
-).split()
+)
+_WORDS = _TEXT.split(" ")
 
 
 def _sentence(rng: random.Random, words: int) -> str:

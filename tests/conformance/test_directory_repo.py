@@ -154,7 +154,12 @@ async def test_list_accounts_sorted_and_by_domain(backend: Backend) -> None:
     for address in ["zoe@a.test", "carl@b.test", "anna@b.test", "mia@a.test"]:
         await _account(backend, address)
     everyone = await backend.directory.list_accounts()
-    assert [a.address for a in everyone] == ["anna@b.test", "carl@b.test", "mia@a.test", "zoe@a.test"]
+    assert [a.address for a in everyone] == [
+        "anna@b.test",
+        "carl@b.test",
+        "mia@a.test",
+        "zoe@a.test",
+    ]
     assert [a.address for a in await backend.directory.list_accounts("a.test")] == [
         "mia@a.test",
         "zoe@a.test",
@@ -169,7 +174,11 @@ async def test_update_account_changes_only_the_given_fields(backend: Backend) ->
     )
     updated = await backend.directory.update_account("alice@example.test", quota_bytes=100)
     assert updated.quota_bytes == 100
-    assert (updated.password_hash, updated.scram_keys, updated.display_name) == ("h1", "s1", "Alice")
+    assert (updated.password_hash, updated.scram_keys, updated.display_name) == (
+        "h1",
+        "s1",
+        "Alice",
+    )
     updated = await backend.directory.update_account(
         "alice@example.test", password_hash="h2", scram_keys="s2", disabled=True, admin=True
     )
@@ -276,7 +285,11 @@ async def test_dkim_keys(backend: Backend) -> None:
         "example.test", "s2", "rsa-sha256", "private-2", "v=DKIM1; k=rsa; p=BBB"
     )
     elsewhere = await backend.directory.add_dkim_key("other.test", "s1", "rsa-sha256", "p3", "r3")
-    assert (first.domain, first.selector, first.algorithm) == ("example.test", "s1", "ed25519-sha256")
+    assert (first.domain, first.selector, first.algorithm) == (
+        "example.test",
+        "s1",
+        "ed25519-sha256",
+    )
     assert (first.private_key, first.dns_record, first.active) == (
         "private-1",
         "v=DKIM1; k=ed25519; p=AAA",

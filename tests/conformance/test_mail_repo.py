@@ -8,6 +8,7 @@ a recount from the rows (``assert_consistent``).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -102,7 +103,7 @@ async def test_uidvalidity_strictly_increases_even_when_a_name_is_recreated(
         await backend.mail.delete_mailbox(account.id, "Work")
     values.append((await backend.mail.create_mailbox(account.id, "Other")).uidvalidity)
     values.append((await backend.mail.create_mailbox(account.id, "Work")).uidvalidity)
-    assert all(a < b for a, b in zip(values, values[1:], strict=False)), values
+    assert all(a < b for a, b in itertools.pairwise(values)), values
     recreated = await backend.mail.get_mailbox(account.id, "Work")
     assert recreated is not None
     assert (recreated.uid_next, recreated.message_count) == (1, 0)
@@ -122,7 +123,11 @@ async def test_rename_mailbox_with_children(backend: Backend) -> None:
     renamed = await backend.mail.rename_mailbox(account.id, "a", "x", "/")
 
     assert sorted((m.id, m.name, m.uidvalidity) for m in renamed) == sorted(
-        [(a.id, "x", a.uidvalidity), (ab.id, "x/b", ab.uidvalidity), (abc.id, "x/b/c", abc.uidvalidity)]
+        [
+            (a.id, "x", a.uidvalidity),
+            (ab.id, "x/b", ab.uidvalidity),
+            (abc.id, "x/b/c", abc.uidvalidity),
+        ]
     )
     names = [m.name for m in await backend.mail.list_mailboxes(account.id)]
     assert names == ["INBOX", "a.x", "ab", "x", "x/b", "x/b/c"]
@@ -358,7 +363,11 @@ async def test_fetch_returns_what_was_stored(backend: Backend) -> None:
     assert [r.uid for r in records] == [1, 2]
     record = records[0]
     assert (record.mailbox_id, record.flags, record.keywords) == (inbox.id, FLAGGED, ("Todo",))
-    assert (record.modseq, record.size, record.sha256) == (appended.modseq, len(data), content.sha256)
+    assert (record.modseq, record.size, record.sha256) == (
+        appended.modseq,
+        len(data),
+        content.sha256,
+    )
     assert record.internal_date == 1_700_000_100.0
     assert started - 1 <= record.save_date <= time.time() + 1
     assert record.inline is True
@@ -373,7 +382,9 @@ async def test_threads_and_email_ids(backend: Backend) -> None:
     account, inbox = await make_account(backend, "alice@example.test")
     archive = await backend.mail.create_mailbox(account.id, "Archive")
     root = ingested(b"root\r\n", message_id="<root@example.test>")
-    reply = ingested(b"reply\r\n", message_id="<r1@example.test>", in_reply_to="<root@example.test>")
+    reply = ingested(
+        b"reply\r\n", message_id="<r1@example.test>", in_reply_to="<root@example.test>"
+    )
     unrelated = ingested(b"unrelated\r\n", message_id="<other@example.test>")
     await backend.mail.append(account.id, inbox.id, [new(root), new(reply), new(unrelated)])
     copied = await backend.mail.copy(account.id, inbox.id, [2], archive.id)
@@ -485,10 +496,14 @@ async def test_same_content_twice_is_stored_once(backend: Backend) -> None:
     assert len({r.email_id for r in records}) == 3
     assert await backend.mail.usage(account.id) == Usage(900, 3, 0)  # each copy counts
 
-    await backend.mail.store_flags(account.id, inbox.id, [1, 2], mode="add", flags=DELETED, keywords=())
+    await backend.mail.store_flags(
+        account.id, inbox.id, [1, 2], mode="add", flags=DELETED, keywords=()
+    )
     await backend.mail.expunge(account.id, inbox.id)
     assert await backend.refcount(content.sha256) == 1
-    await backend.mail.store_flags(account.id, inbox.id, [3], mode="add", flags=DELETED, keywords=())
+    await backend.mail.store_flags(
+        account.id, inbox.id, [3], mode="add", flags=DELETED, keywords=()
+    )
     await backend.mail.expunge(account.id, inbox.id)
     assert await backend.refcount(content.sha256) == 0
     # Unreferenced content stays readable through the grace period.
@@ -527,7 +542,9 @@ async def test_store_flags_add_remove_replace(backend: Backend) -> None:
         MessageMeta(2, SEEN, (), m0),  # unchanged: keeps its MODSEQ
         MessageMeta(3, FLAGGED, (), m0),
     ]
-    assert (await backend.mail.get_mailbox_by_id(inbox.id)).unseen_count == 1  # type: ignore[union-attr]
+    mailbox = await backend.mail.get_mailbox_by_id(inbox.id)
+    assert mailbox is not None
+    assert mailbox.unseen_count == 1
     await assert_consistent(backend, account.id)
 
     removed = await backend.mail.store_flags(
@@ -587,6 +604,14 @@ async def test_keywords_compare_case_insensitively(backend: Backend) -> None:
     mailbox, metas = await backend.mail.snapshot(inbox.id)
     assert [m.keywords for m in metas] == [(), ("Home",)]
     assert sorted(k.lower() for k in mailbox.keywords) == ["home", "project", "urgent"]
+
+    appended = await backend.mail.append(
+        account.id, inbox.id, [new(small(), keywords=("Tag", "TAG", "tag"))]
+    )
+    [record] = await backend.mail.fetch(inbox.id, list(appended.uids))
+    assert record.keywords == ("Tag",)
+    mailbox, _ = await backend.mail.snapshot(inbox.id)
+    assert sorted(k.lower() for k in mailbox.keywords) == ["home", "project", "tag", "urgent"]
     await assert_consistent(backend, account.id)
 
 
@@ -650,7 +675,13 @@ async def test_store_unchanged_since(backend: Backend) -> None:
 
     # UIDs that pass the test but would not change are neither changed nor modified.
     quiet = await backend.mail.store_flags(
-        account.id, inbox.id, [1, 2], mode="add", flags=SEEN, keywords=(), unchanged_since=result.modseq
+        account.id,
+        inbox.id,
+        [1, 3],
+        mode="add",
+        flags=SEEN,
+        keywords=(),
+        unchanged_since=result.modseq,
     )
     assert quiet == FlagsResult((), (), None)
     # UNCHANGEDSINCE 0 fails for every message (RFC 7162 §3.1.3).
@@ -710,7 +741,9 @@ async def test_changes_since_reports_changed_rows_and_vanished_uids(backend: Bac
     account, inbox = await make_account(backend, "alice@example.test")
     m1 = (await backend.mail.append(account.id, inbox.id, [new(small()) for _ in range(4)])).modseq
     m2 = (
-        await backend.mail.store_flags(account.id, inbox.id, [2], mode="add", flags=SEEN, keywords=())
+        await backend.mail.store_flags(
+            account.id, inbox.id, [2], mode="add", flags=SEEN, keywords=()
+        )
     ).modseq
     m3 = (
         await backend.mail.store_flags(
@@ -810,7 +843,10 @@ async def test_move(backend: Backend) -> None:
     appended = await backend.mail.append(
         account.id,
         inbox.id,
-        [new(x, flags=SEEN if i % 2 else 0, keywords=("K",) if i == 2 else ()) for i, x in enumerate(contents)],
+        [
+            new(x, flags=SEEN if i % 2 else 0, keywords=("K",) if i == 2 else ())
+            for i, x in enumerate(contents)
+        ],
     )
     sources = await backend.mail.fetch(inbox.id, [2, 3])
     usage = await backend.mail.usage(account.id)
@@ -837,6 +873,22 @@ async def test_move(backend: Backend) -> None:
     await assert_consistent(backend, account.id)
     empty = await backend.mail.move(account.id, inbox.id, [2, 3], archive.id)
     assert empty == CopyResult(archive.id, archive.uidvalidity, (), (), None)
+
+
+async def test_copy_and_move_within_one_mailbox(backend: Backend) -> None:
+    account, inbox = await make_account(backend, "alice@example.test")
+    content = small("self", size=100)
+    await backend.mail.append(account.id, inbox.id, [new(content, flags=SEEN)])
+    copied = await backend.mail.copy(account.id, inbox.id, [1], inbox.id)
+    assert (copied.source_uids, copied.destination_uids) == ((1,), (2,))
+    moved = await backend.mail.move(account.id, inbox.id, [1], inbox.id)
+    assert (moved.source_uids, moved.destination_uids) == ((1,), (3,))
+    _, metas = await backend.mail.snapshot(inbox.id)
+    assert [(m.uid, m.flags) for m in metas] == [(2, SEEN), (3, SEEN)]
+    assert (await backend.mail.changes_since(inbox.id, 0)).vanished == (1,)
+    assert await backend.mail.usage(account.id) == Usage(200, 2, 0)
+    assert await backend.refcount(content.sha256) == 2
+    await assert_consistent(backend, account.id)
 
 
 async def test_copy_and_move_across_accounts_raise_not_found(backend: Backend) -> None:

@@ -12,8 +12,11 @@ None.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from courriel.mail.params import strip_comments
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 _MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
@@ -27,7 +30,6 @@ _ZONES = {
     "wet": 0, "west": 60, "cet": 60, "cest": 120, "met": 60, "mest": 120,
     "eet": 120, "eest": 180, "jst": 540, "kst": 540,
 }
-_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 # The canonical RFC 5322 §3.3 form, which nearly every message uses.
 _CANONICAL = re.compile(
@@ -51,16 +53,6 @@ _ISO = re.compile(
 )
 
 
-def _days_from_civil(year: int, month: int, day: int) -> int:
-    """Days since 1970-01-01 in the proleptic Gregorian calendar."""
-    year -= month <= 2
-    era = (year if year >= 0 else year - 399) // 400
-    year_of_era = year - era * 400
-    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    return era * 146097 + day_of_era - 719468
-
-
 def _zone_minutes(zone: str | None) -> int:
     if not zone:
         return 0
@@ -78,14 +70,13 @@ def _zone_minutes(zone: str | None) -> int:
 
 def _epoch(year: int, month: int, day: int, hour: int, minute: int, second: int,
            zone: str | None) -> int | None:
-    if not 1 <= month <= 12 or not 1 <= day <= _DAYS_IN_MONTH[month - 1]:
-        return None
-    if month == 2 and day == 29 and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
-        return None
     if hour > 23 or minute > 59 or second > 60:
         return None
+    try:  # date() validates the day of the month, leap years included
+        days = date(year, month, day).toordinal() - _EPOCH_ORDINAL
+    except ValueError:
+        return None
     second = min(second, 59)  # a leap second sorts with the second before it
-    days = _days_from_civil(year, month, day)
     return days * 86400 + hour * 3600 + minute * 60 + second - _zone_minutes(zone) * 60
 
 

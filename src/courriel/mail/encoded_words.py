@@ -44,33 +44,31 @@ def decode_encoded_words(text: str) -> str:
     pending_charset = ""
     pos = 0
     previous_was_word = False
-    for match in _ENCODED_WORD.finditer(text):
-        gap = text[pos : match.start()]
-        data = _word_bytes(match.group(2), match.group(3))
-        if data is None:
-            if pending:
-                out.append(decode_bytes(pending, pending_charset))
-                pending = b""
-            out.append(gap)
-            out.append(match.group(0))
-            previous_was_word = False
-            pos = match.end()
-            continue
-        charset = match.group(1)
+    search = _ENCODED_WORD.search
+    match = search(text)
+    while match is not None:
+        start = match.start()
+        charset, encoding, payload = match.groups()
+        data = _word_bytes(encoding, payload)
         # RFC 2047 §6.2: blanks between two adjacent encoded words are not displayed.
-        adjacent = previous_was_word and (not gap or gap.isspace())
-        if not adjacent:
+        adjacent = (
+            data is not None and previous_was_word and (start == pos or text[pos:start].isspace())
+        )
+        if not adjacent or charset.lower() != pending_charset.lower():
             if pending:
                 out.append(decode_bytes(pending, pending_charset))
                 pending = b""
-            out.append(gap)
-        if pending and charset.lower() != pending_charset.lower():
-            out.append(decode_bytes(pending, pending_charset))
-            pending = b""
-        pending += data
-        pending_charset = charset
-        previous_was_word = True
+            if not adjacent:
+                out.append(text[pos:start])
+        if data is None:  # not decodable: keep the word as it was
+            out.append(match.group())
+            previous_was_word = False
+        else:
+            pending += data
+            pending_charset = charset
+            previous_was_word = True
         pos = match.end()
+        match = search(text, pos)
     if pending:
         out.append(decode_bytes(pending, pending_charset))
     out.append(text[pos:])

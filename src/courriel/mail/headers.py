@@ -25,11 +25,11 @@ from typing import NamedTuple
 # of 500,000 objects.
 MAX_HEADER_FIELDS = 10_000
 
-# RFC 5322 §2.2 field = name ":" value CRLF, with obs-FWS (§4.5.3) before the colon and
-# continuation lines (§2.2.3). A last line without a line ending is accepted at ``end``.
-_HEADER_LINES = re.compile(
-    rb"(?:[^\x00-\x20\x7f:]+[ \t]*:[^\n]*(?:\n|\Z)|[ \t][^\n]*(?:\n|\Z))*"
-)
+# RFC 5322 §2.2 field = name ":" value CRLF, with obs-FWS (§4.5.3) before the colon, or a
+# continuation line (§2.2.3). Possessive quantifiers: the scan never backtracks.
+_HEADER_LINES = re.compile(rb"(?:(?:[^\x00-\x20\x7f:]++[ \t]*+:|[ \t])[^\n]*+\n)*+")
+# The same for a last line that has no line ending.
+_LAST_LINE = re.compile(rb"(?:[^\x00-\x20\x7f:]++[ \t]*+:|[ \t])[^\n]*+")
 _FIELD = re.compile(rb"([^\x00-\x20\x7f:]+)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)\n?")
 _FOLD = re.compile(rb"\r?\n")
 
@@ -66,7 +66,7 @@ def find_header_end(raw: bytes, start: int = 0, end: int | None = None) -> tuple
     stop = len(raw) if end is None else end
     match = _HEADER_LINES.match(raw, start, stop)
     header_end = match.end() if match is not None else start
-    if header_end >= stop:
+    if header_end >= stop or _LAST_LINE.fullmatch(raw, header_end, stop):
         return stop, stop
     if raw[header_end] == 0x0A:  # LF-only separator
         return header_end, header_end + 1

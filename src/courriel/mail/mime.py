@@ -39,11 +39,12 @@ _DEFAULT_PARAMS: Params = (("charset", "us-ascii"),)  # RFC 2045 §5.2
 _NAMES = (
     rb"(content-(?:type|transfer-encoding|id|description|md5|disposition|language|location)"
     rb"|date|subject|from|sender|reply-to|to|cc|bcc|in-reply-to|message-id|references)"
-    rb"[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)"
+    rb"[ \t]*+:([^\n]*+(?:\n[ \t][^\n]*+)*+)"
 )
 # The lookahead lets the engine reject most line starts on one character.
 _FIELD_AFTER_NEWLINE = re.compile(rb"\n(?=[cdsfrtbimCDSFRTBIM])" + _NAMES, re.I)
 _FIELD_AT_START = re.compile(_NAMES, re.I)
+_FIRST_LETTERS = frozenset(b"cdsfrtbimCDSFRTBIM")
 _LANGUAGE_SPLIT = re.compile(r"[\s,]+")
 _BLANKS = re.compile(rb"[ \t\r\n]+")
 
@@ -65,10 +66,11 @@ def scan_fields(raw: bytes, start: int, header_end: int) -> Fields:
     fields: Fields = {}
     if header_end <= start:
         return fields
-    first = _FIELD_AT_START.match(raw, start, header_end)
-    if first is not None:
-        name, value = first.groups()
-        fields[name.lower()] = value
+    if raw[start] in _FIRST_LETTERS:
+        first = _FIELD_AT_START.match(raw, start, header_end)
+        if first is not None:
+            name, value = first.groups()
+            fields[name.lower()] = value
     if header_end - start <= _SMALL_HEADER:
         found = _FIELD_AFTER_NEWLINE.findall(raw, start, header_end)
     else:  # a huge header: stop after MAX_FIELDS_SCANNED wanted fields
@@ -77,8 +79,8 @@ def scan_fields(raw: bytes, start: int, header_end: int) -> Fields:
             found.append(match.groups())
             if len(found) >= MAX_FIELDS_SCANNED:
                 break
-    for name, value in found:
-        name = name.lower()
+    for written_name, value in found:
+        name = written_name.lower()
         if name not in fields:
             fields[name] = value
     return fields

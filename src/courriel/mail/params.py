@@ -26,6 +26,12 @@ _TYPE = re.compile(r"[ \t]*([^\s/;()<>@,:\"\\\[\]?=]+)[ \t]*/[ \t]*([^\s;()<>@,:
 _TOKEN = re.compile(r"[ \t]*([^\s;()<>@,:\"\\\[\]?=/]+)")
 _PARAM = re.compile(r';[ \t;]*([^\s=;"]+)[ \t]*=[ \t]*("(?:[^"\\]|\\.)*"?|[^;]*)', re.S)
 _QUOTED_PAIR = re.compile(r"\\(.)", re.S)
+# The usual shape, "type/subtype" with at most one simple parameter, in one match.
+_TOKEN_CHARS = r"[A-Za-z0-9!#$%&'*+.^_`{|}~-]+"
+_SIMPLE_TYPE = re.compile(
+    rf"[ \t]*({_TOKEN_CHARS})/({_TOKEN_CHARS})[ \t]*(?:;[ \t]*({_TOKEN_CHARS})[ \t]*=[ \t]*"
+    rf'(?:"([^"\\]*)"|([A-Za-z0-9!#$%&\'*+.^_`{{|}}~=/:@-]+))[ \t]*)?;?[ \t]*'
+)
 _SECTION = re.compile(r"(.+?)\*(\d{1,3})(\*?)$")
 
 
@@ -65,14 +71,14 @@ def strip_comments(value: str) -> str:
 
 def _parse_params(value: str, pos: int) -> Params:
     params: list[tuple[str, str]] = []
-    for name, raw in _PARAM.findall(value, pos):
-        if raw.startswith('"'):
-            raw = raw[1:-1] if raw.endswith('"') and len(raw) > 1 else raw[1:]
-            if "\\" in raw:
-                raw = _QUOTED_PAIR.sub(r"\1", raw)
+    for name, written in _PARAM.findall(value, pos):
+        if written.startswith('"'):
+            text = written[1:-1] if written.endswith('"') and len(written) > 1 else written[1:]
+            if "\\" in text:
+                text = _QUOTED_PAIR.sub(r"\1", text)
         else:
-            raw = raw.strip()
-        params.append((name, raw))
+            text = written.strip()
+        params.append((name, text))
     return tuple(params)
 
 
@@ -81,6 +87,12 @@ def parse_content_type(value: str) -> tuple[str, str, Params] | None:
 
     A None result means the caller applies the RFC 2045 §5.2 default.
     """
+    simple = _SIMPLE_TYPE.fullmatch(value)
+    if simple is not None:
+        type_, subtype, name, quoted, token = simple.groups()
+        if name is None:
+            return type_.lower(), subtype.lower(), ()
+        return type_.lower(), subtype.lower(), ((name, quoted if quoted is not None else token),)
     value = strip_comments(value)
     match = _TYPE.match(value)
     if match is None:
@@ -144,17 +156,17 @@ def decode_params(params: Params) -> Params:
                 order.append(lname)
     result: list[tuple[str, str]] = []
     for base in order:
-        parts = sections.get(base)
-        if not parts:
+        numbered = sections.get(base)
+        if not numbered:
             result.append((base, simple[base]))
             continue
         charset: str | None = None
         chunks: list[bytes] = []
         # RFC 2231 §3: sections are numbered from 0 without gaps; stop at the first gap.
-        for number in range(len(parts)):
-            if number not in parts:
+        for number in range(len(numbered)):
+            if number not in numbered:
                 break
-            text, extended = parts[number]
+            text, extended = numbered[number]
             if extended:
                 if number == 0:
                     pieces = text.split("'", 2)

@@ -81,7 +81,14 @@ class Part(NamedTuple):
 
     @property
     def charset(self) -> str | None:
-        return get_param(self.params, "charset")
+        """The ``charset`` parameter (read without decoding unless RFC 2231 forms exist)."""
+        for name, value in self.params:
+            lname = name.lower()
+            if lname == "charset":
+                return value
+            if lname.startswith("charset*"):
+                return get_param(self.params, "charset")
+        return None
 
     @property
     def filename(self) -> str | None:

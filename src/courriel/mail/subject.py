@@ -18,8 +18,6 @@ import re
 MAX_SUBJECT_CHARS = 4096
 
 _BLANKS = re.compile(r"[ \t\r\n]+")
-# subj-trailer = "(fwd)" / WSP                                     ; RFC 5256 §5 ABNF
-_TRAILER = re.compile(r"(?:\(fwd\)|[ \t])+\Z", re.I)
 # subj-leader = (*subj-blob subj-refwd) / WSP
 # subj-refwd  = ("re" / ("fw" ["d"])) *WSP [subj-blob] ":"
 # subj-blob   = "[" *BLOBCHAR "]" *WSP
@@ -41,14 +39,17 @@ def base_subject(subject: str) -> tuple[str, bool]:
         return text, False  # nothing any step could remove
     is_reply = False
     while True:
-        # Step 2: remove trailers, repeatedly (the regex takes them all at once).
-        trailer = _TRAILER.search(text)
-        if trailer is not None:
-            if "(" in trailer.group():
+        # Step 2: remove trailers, repeatedly.
+        while text:
+            if text[-1] in " \t":
+                text = text.rstrip(" \t")
+            elif text[-5:].lower() == "(fwd)":
+                text = text[:-5]
                 is_reply = True
-            text = text[: trailer.start()]
+            else:
+                break
         # Steps 3 to 5: leaders and blobs until neither matches.
-        while True:
+        while text and text[0] in " \t[rRfF":
             leader = _LEADERS.match(text)
             if leader is not None:
                 if not leader.group().isspace():

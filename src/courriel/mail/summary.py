@@ -70,29 +70,39 @@ def message_ids(text: str | None, *, limit: int = MAX_REFERENCES) -> tuple[str, 
         return tuple(text.split()[-limit:]) if "<" not in text else ()
     if len(ids) > limit:
         ids = ids[-limit:]
-    for index, found in enumerate(ids):
-        if " " in found or not found.isprintable():
-            ids[index] = "".join(found.split())
-    return tuple(found for found in ids if found)
+    for found in ids:
+        if not found or " " in found or not found.isprintable():
+            cleaned = ["".join(found.split()) for found in ids]
+            return tuple([found for found in cleaned if found])
+    return tuple(ids)
+
+
+def _decoded_names(addresses: tuple[Address, ...]) -> tuple[Address, ...]:
+    """The addresses with RFC 2047 display names decoded (the same tuple when none is)."""
+    if not any(address.name and "=?" in address.name for address in addresses):
+        return addresses
+    return tuple(
+        address._replace(name=decode_encoded_words(address.name).strip() or None)
+        if address.name and "=?" in address.name else address
+        for address in addresses
+    )
 
 
 def address_text(addresses: tuple[Address, ...]) -> str:
     """Addresses as searchable text: ``Name <local@domain>, ...`` with names RFC 2047
     decoded and group names followed by ``:``. Not RFC 5322 syntax (nothing is quoted)."""
+    return _text_of(_decoded_names(addresses))
+
+
+def _text_of(addresses: tuple[Address, ...]) -> str:
     texts: list[str] = []
-    for address in addresses:
-        name, _, local, domain = address
+    for name, _, local, domain in addresses:
         if domain is None:
             if local:
                 texts.append(f"{local}:")
             continue
         spec = f"{local}@{domain}" if domain else (local or "")
-        if name:
-            if "=?" in name:
-                name = decode_encoded_words(name)
-            texts.append(f"{name} <{spec}>")
-        else:
-            texts.append(spec)
+        texts.append(f"{name} <{spec}>" if name else spec)
     return ", ".join(texts)
 
 
@@ -111,14 +121,14 @@ def _sort_key(addresses: tuple[Address, ...]) -> str:
 
 
 def _display_key(addresses: tuple[Address, ...]) -> str:
+    """RFC 5957 §3: the display name of the first mailbox, else its addr-spec.
+
+    ``addresses`` must already have decoded names (see ``_decoded_names``).
+    """
     first = _first_mailbox(addresses)
     if first is None:
         return ""
-    if first.name:
-        name = decode_encoded_words(first.name).strip() if "=?" in first.name else first.name
-        if name:
-            return name
-    return first.addr_spec
+    return first.name or first.addr_spec
 
 
 def has_attachment(root: Part) -> bool:
@@ -138,17 +148,21 @@ def build_summary(envelope: Envelope, references: str | None, root: Part) -> Sum
     subject = ""
     if envelope.subject:
         subject = decode_encoded_words(envelope.subject)
+        if "\x00" in subject:  # NUL breaks C string APIs downstream (SQLite FTS, IMAP)
+            subject = subject.replace("\x00", "")
         if "\t" in subject or "  " in subject or "\n" in subject or "\r" in subject:
             subject = _BLANKS.sub(" ", subject)
         subject = subject.strip()
     base, is_reply = base_subject(subject)
     ids = message_ids(envelope.message_id)
+    from_ = _decoded_names(envelope.from_)
+    to = _decoded_names(envelope.to)
     return Summary(
         subject=subject,
         base_subject=base,
         is_reply=is_reply,
-        from_text=address_text(envelope.from_),
-        to_text=address_text(envelope.to),
+        from_text=_text_of(from_),
+        to_text=_text_of(to),
         cc_text=address_text(envelope.cc),
         bcc_text=address_text(envelope.bcc),
         date=parse_date(envelope.date),
@@ -159,6 +173,6 @@ def build_summary(envelope: Envelope, references: str | None, root: Part) -> Sum
         sort_from=_sort_key(envelope.from_),
         sort_to=_sort_key(envelope.to),
         sort_cc=_sort_key(envelope.cc),
-        display_from=_display_key(envelope.from_),
-        display_to=_display_key(envelope.to),
+        display_from=_display_key(from_),
+        display_to=_display_key(to),
     )

@@ -9,6 +9,7 @@ Must not: block the publisher, or keep events for accounts nobody watches.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 
 from courriel.storage.records import MailboxChange
@@ -22,7 +23,7 @@ class InProcessSubscription:
     def __init__(self, bus: InProcessChangeBus, account_id: int) -> None:
         self._bus = bus
         self.account_id = account_id
-        self._queue: asyncio.Queue[MailboxChange] = asyncio.Queue(_QUEUE_LIMIT)
+        self._queue: asyncio.Queue[MailboxChange | None] = asyncio.Queue(_QUEUE_LIMIT)
         self.overflowed = False
         self.closed = False
 
@@ -33,19 +34,31 @@ class InProcessSubscription:
             self.overflowed = True
 
     async def get(self, timeout: float | None = None) -> MailboxChange | None:
-        """The next event, or None when ``timeout`` passes first."""
+        """The next event, or None when ``timeout`` passes first or the subscription closes."""
+        if self.closed:
+            return None
+        with contextlib.suppress(asyncio.QueueEmpty):
+            return self._queue.get_nowait()  # wait_for(..., 0) would not look (Python 3.11)
         try:
-            return await asyncio.wait_for(self._queue.get(), timeout)
+            return await asyncio.wait_for(self._queue.get(), timeout)  # None: closed
         except TimeoutError:
             return None
 
     async def __aiter__(self) -> AsyncIterator[MailboxChange]:
         while not self.closed:
-            yield await self._queue.get()
+            change = await self._queue.get()
+            if change is None:  # closed while waiting
+                return
+            yield change
 
     def close(self) -> None:
+        if self.closed:
+            return
         self.closed = True
         self._bus._unsubscribe(self)
+        # Wake a consumer waiting in get() or in iteration (a full queue has no waiter).
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(None)
 
 
 class InProcessChangeBus:

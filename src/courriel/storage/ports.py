@@ -168,8 +168,8 @@ class MailRepo(Protocol):
     ) -> list[MailboxRecord]:
         """Rename a mailbox and every mailbox below it (``old`` + separator + ...); UIDVALIDITY
         is kept (RFC 9051 §6.3.6). Renaming INBOX moves its messages to a new mailbox named
-        ``new`` and leaves INBOX empty. Returns the renamed mailboxes. Raises ``NotFound``
-        or ``AlreadyExists``."""
+        ``new`` and leaves INBOX empty. Returns the renamed mailboxes. Raises ``NotFound``,
+        ``AlreadyExists``, or ``InvalidName`` when ``new`` lies below ``old``."""
         ...
 
     async def delete_mailbox(self, account_id: int, name: str) -> MailboxRecord:
@@ -190,7 +190,8 @@ class MailRepo(Protocol):
         self, account_id: int, mailbox_id: int, messages: Sequence[NewMessage]
     ) -> AppendResult:
         """Append messages in order, all or nothing (MULTIAPPEND, RFC 3502): consecutive
-        UIDs, one new MODSEQ. Raises ``NotFound`` or ``QuotaExceeded``."""
+        UIDs, one new MODSEQ. Raises ``NotFound`` (checked before the quota),
+        ``QuotaExceeded``, or ``ValueError`` for an empty list."""
         ...
 
     async def deliver(
@@ -268,8 +269,10 @@ class MailRepo(Protocol):
         ...
 
     async def collect_garbage(self, grace_seconds: float) -> list[str]:
-        """Delete content no message has referenced for ``grace_seconds`` and return the
-        SHA-256 of the removed non-inline blobs, whose files the caller deletes."""
+        """Delete content no message has referenced for ``grace_seconds`` — its rows and,
+        for large bodies, its files — and return the SHA-256 of everything removed. The
+        store deletes the files itself, serialised with the writes that could revive the
+        same content; callers must not delete them."""
         ...
 
 
@@ -307,6 +310,12 @@ class ChangeBus(Protocol):
 
 class Subscription(Protocol):
     """A live feed of one account's events; iterate it, close it when done."""
+
+    @property
+    def overflowed(self) -> bool:
+        """True once events were dropped because this subscriber fell behind: it must
+        re-read the store instead of relying on events alone."""
+        ...
 
     def __aiter__(self) -> AsyncIterator[MailboxChange]: ...
 

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import re
+import secrets
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,6 +29,16 @@ class FileBlobStore:
     def __init__(self, root: Path, *, workers: int = 8) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
+        # Every fan-out directory exists durably before the first put, so a put only adds an
+        # entry to its own directory, which it fsyncs; a directory created by a put would
+        # also need its entry in the root made durable before any put into it returns.
+        missing = [root / f"{prefix:02x}" for prefix in range(256)]
+        missing = [directory for directory in missing if not directory.is_dir()]
+        for directory in missing:
+            directory.mkdir(exist_ok=True)
+        if missing:
+            _fsync_directory(root)
+            _fsync_directory(root.parent)
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="blob")
 
     def path_of(self, sha256: str) -> Path:
@@ -44,7 +55,8 @@ class FileBlobStore:
             return
         directory = final.parent
         directory.mkdir(exist_ok=True)
-        temporary = directory / f".tmp-{sha256}-{os.getpid()}-{id(data):x}"
+        # Unique per call: concurrent puts of the same content (even the same object) race.
+        temporary = directory / f".tmp-{sha256}-{os.getpid()}-{secrets.token_hex(8)}"
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             view = memoryview(data)

@@ -93,11 +93,15 @@ class SqliteEngine:
         """Create or migrate the database and start the writer. Idempotent per instance."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = _connect(self.path)
-        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if mode != "wal":
-            raise Unavailable(f"{self.path}: cannot use WAL journal mode (got {mode})")
-        connection.execute("PRAGMA synchronous = FULL")
-        self._migrate(connection)
+        try:
+            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode != "wal":
+                raise Unavailable(f"{self.path}: cannot use WAL journal mode (got {mode})")
+            connection.execute("PRAGMA synchronous = FULL")
+            self._migrate(connection)
+        except BaseException:
+            connection.close()
+            raise
         self._writer_connection = connection
         self._readers = ThreadPoolExecutor(self._reader_count, thread_name_prefix="sqlite-read")
         self._writer = threading.Thread(target=self._write_loop, name="sqlite-writer", daemon=True)
@@ -164,6 +168,7 @@ class SqliteEngine:
         while True:
             first = self._requests.get()
             if first is _STOP:
+                self._refuse_remaining()
                 return
             batch: list[_WriteRequest] = [first]  # type: ignore[list-item]
             stop_after = False
@@ -178,7 +183,21 @@ class SqliteEngine:
                 batch.append(request)  # type: ignore[arg-type]
             self._run_batch(connection, batch)
             if stop_after:
+                self._refuse_remaining()
                 return
+
+    def _refuse_remaining(self) -> None:
+        """Writes queued after the stop request (a race with ``close``) fail, never hang."""
+        while True:
+            try:
+                request = self._requests.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(request, _WriteRequest):
+                with contextlib.suppress(RuntimeError):
+                    request.loop.call_soon_threadsafe(
+                        _resolve_all, [(request.future, False, Unavailable("the store is closed"))]
+                    )
 
     def _run_batch(self, connection: sqlite3.Connection, batch: list[_WriteRequest]) -> None:
         try:
@@ -207,15 +226,17 @@ class SqliteEngine:
     ) -> list[tuple[bool, Any]] | None:
         """Run the whole batch in one transaction; None (rolled back) if any item raised.
 
-        Most writes succeed, so this saves two statements per item over savepoints; write
-        functions only touch the database, so replaying them after a rollback is safe.
+        Most writes succeed, so this saves two statements per item over savepoints. Replaying
+        after a rollback is safe: write functions are deterministic in the database state,
+        and the one outside effect (garbage collection deleting unreferenced files) is
+        idempotent.
         """
         connection.execute("BEGIN IMMEDIATE")
         results: list[tuple[bool, Any]] = []
         for request in batch:
             try:
                 results.append((True, request.function(connection)))
-            except Exception:
+            except BaseException:  # any failure, even an odd one, must not kill the writer
                 connection.execute("ROLLBACK")
                 return None
         connection.execute("COMMIT")
@@ -232,7 +253,7 @@ class SqliteEngine:
             connection.execute("SAVEPOINT item")
             try:
                 result = request.function(connection)
-            except Exception as error:  # returned to that caller only
+            except BaseException as error:  # returned to that caller only
                 connection.execute("ROLLBACK TO item")
                 connection.execute("RELEASE item")
                 outcomes.append((False, error))

@@ -154,6 +154,14 @@ def _allocate_uids(
     return row[0], row[1], row[2]
 
 
+def unique_keywords(keywords: Iterable[str]) -> tuple[str, ...]:
+    """Keywords compare case-insensitively (RFC 9051 §2.3.2): each once, first spelling kept."""
+    unique: dict[str, str] = {}
+    for keyword in keywords:
+        unique.setdefault(keyword.lower(), keyword)
+    return tuple(unique.values())
+
+
 def _keywords_json(keywords: Sequence[str]) -> str | None:
     return json.dumps(list(keywords)) if keywords else None
 
@@ -172,7 +180,7 @@ def _merge_keywords_json(
     connection: sqlite3.Connection, mailbox_id: int, known_json: str, keywords: Iterable[str]
 ) -> None:
     """Add keywords not seen before to the mailbox's list (FLAGS, PERMANENTFLAGS)."""
-    wanted = list(dict.fromkeys(keywords))
+    wanted = unique_keywords(keywords)
     if not wanted:
         return
     known_list = json.loads(known_json)
@@ -232,7 +240,7 @@ def _insert_new_message(
             blob_id,
             modseq,
             item.flags,
-            _keywords_json(item.keywords),
+            _keywords_json(unique_keywords(item.keywords)),
             item.content.size,
             item.internal_date,
             now,
@@ -249,12 +257,13 @@ def append_messages(
     file_exists: FileExists,
 ) -> AppendResult:
     """All or nothing (RFC 3502 MULTIAPPEND); consecutive UIDs, one MODSEQ."""
+    if not messages:
+        raise ValueError("nothing to append")
     total = sum(item.content.size for item in messages)
     allocated = _allocate_for_new_messages(connection, account_id, total, len(messages))
     if allocated is None:
-        if connection.execute("SELECT 1 FROM account WHERE id = ?", (account_id,)).fetchone():
-            raise QuotaExceeded("the account's storage quota would be exceeded")
-        raise NotFound(f"account {account_id} does not exist")
+        _owned_mailbox(connection, account_id, mailbox_id)  # NotFound comes first
+        raise QuotaExceeded("the account's storage quota would be exceeded")
     modseq, first_email_id, first_thread_id = allocated
     first_uid, uidvalidity, known_keywords = _allocate_uids(
         connection, account_id, mailbox_id, modseq, messages
@@ -391,12 +400,10 @@ def _apply_flags(
     mode: str, flags: int, keywords: tuple[str, ...], set_flags: int, set_keywords: Sequence[str]
 ) -> tuple[int, tuple[str, ...]]:
     if mode == "replace":
-        return set_flags, tuple(set_keywords)
+        return set_flags, unique_keywords(set_keywords)
     lowered = {keyword.lower() for keyword in set_keywords}
     if mode == "add":
-        existing = {keyword.lower() for keyword in keywords}
-        extra = [keyword for keyword in set_keywords if keyword.lower() not in existing]
-        return flags | set_flags, keywords + tuple(extra)
+        return flags | set_flags, unique_keywords((*keywords, *set_keywords))
     if mode == "remove":
         return flags & ~set_flags, tuple(k for k in keywords if k.lower() not in lowered)
     raise ValueError(f"unknown flag mode {mode!r}")

@@ -52,8 +52,10 @@ CREATE TABLE dkim_key (
     UNIQUE (domain_id, selector)
 );
 
+-- AUTOINCREMENT: a deleted mailbox's id is never given to a new one, so a session still
+-- holding the old id cannot touch the new mailbox.
 CREATE TABLE mailbox (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id      INTEGER NOT NULL REFERENCES account(id),
     name            TEXT NOT NULL,
     special_use     TEXT,
