@@ -50,7 +50,7 @@ def _header(content_type: str) -> bytes:
         "\tspf=pass smtp.mailfrom=alice@example.com; dmarc=pass header.from=example.com\r\n"
         "From: =?utf-8?q?Alice_Ex=C3=A9mple?= <alice@example.com>\r\n"
         "To: Bob Builder <bob@example.org>, carol@example.net\r\n"
-        "Cc: \"Dave, D.\" <dave@example.net>\r\n"
+        'Cc: "Dave, D." <dave@example.net>\r\n'
         "Subject: Re: [team] Quarterly numbers =?utf-8?b?4oCU?= final version\r\n"
         "Date: Tue, 2 Jan 2024 10:00:00 +0100\r\n"
         "Message-ID: <CAF1234567890abcdef@mail.example.com>\r\n"
@@ -93,6 +93,26 @@ def text_html_message(size: int = 5_000) -> bytes:
     return header + body
 
 
+def simple_message() -> bytes:
+    """A short single-part text/plain message (the smallest stored value)."""
+    return (
+        b"From: Alice Example <alice@example.com>\r\nTo: Bob <bob@example.org>\r\n"
+        b"Subject: Lunch on Friday?\r\nDate: Tue, 2 Jan 2024 10:00:00 +0100\r\n"
+        b"Message-ID: <lunch-1@example.com>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+        b"Hi Bob,\r\n\r\nAre you free for lunch on Friday?\r\n\r\n-- \r\nAlice\r\n"
+    )
+
+
+def html_only_message() -> bytes:
+    """The HTML alternative of :func:`text_html_message` alone (exercises HTML stripping)."""
+    raw = text_html_message()
+    start = raw.index(b"Content-Type: text/html")
+    html_part = raw[start : raw.rindex(b"\r\n--000000000000b1c2d3e4f5--")]
+    header = raw[: raw.index(b"Content-Type: multipart/alternative")]
+    return header + html_part + b"\r\n"
+
+
 def attachment_message(size: int = 100_000) -> bytes:
     """A multipart/mixed message with a short text and a base64 PDF-like attachment."""
     rng = random.Random(2)
@@ -102,14 +122,10 @@ def attachment_message(size: int = 100_000) -> bytes:
     encoded = base64.encodebytes(pdf).replace(b"\n", b"\r\n").decode()
     body = (
         "--mixed_boundary_42\r\n"
-        'Content-Type: text/plain; charset="UTF-8"\r\n\r\n'
-        + plain
-        + "\r\n--mixed_boundary_42\r\n"
+        'Content-Type: text/plain; charset="UTF-8"\r\n\r\n' + plain + "\r\n--mixed_boundary_42\r\n"
         'Content-Type: application/pdf; name="report.pdf"\r\n'
         'Content-Disposition: attachment; filename="report.pdf"\r\n'
-        "Content-Transfer-Encoding: base64\r\n\r\n"
-        + encoded
-        + "--mixed_boundary_42--\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n" + encoded + "--mixed_boundary_42--\r\n"
     ).encode()
     return header + body
 
@@ -135,7 +151,9 @@ def best_us(function: Callable[[], object], *, runs: int = 7, min_time: float = 
 
 def main() -> None:
     for label, raw in (
+        ("simple text/plain", simple_message()),
         ("5 KB text+html", text_html_message()),
+        ("5 KB html only", html_only_message()),
         ("100 KB + base64 attachment", attachment_message()),
     ):
         parsed = parse_message(raw)

@@ -12,10 +12,14 @@ from courriel.runtime.services import Services, open_services
 
 
 @asynccontextmanager
-async def temporary_services(data_dir: Path) -> AsyncIterator[Services]:
+async def temporary_services(data_dir: Path, parse_workers: int = 0) -> AsyncIterator[Services]:
     """Services over a fresh store in ``data_dir``, with cheap password hashing."""
-    services = open_services(default_config(data_dir), hasher=PasswordHasher(FAST_TEST_PARAMETERS))
+    services = open_services(
+        default_config(data_dir),
+        hasher=PasswordHasher(FAST_TEST_PARAMETERS),
+        parse_workers=parse_workers,
+    )
     try:
         yield services
     finally:
-        services.close()
+        await services.aclose()

@@ -61,11 +61,11 @@ def with_services(args: argparse.Namespace, work: Callable[[Services], Awaitable
     config = load(args)
 
     async def run() -> T:
-        services = open_services(config)
+        services = open_services(config, parse_workers=0)
         try:
             return await work(services)
         finally:
-            services.close()
+            await services.aclose()
 
     return asyncio.run(run())
 

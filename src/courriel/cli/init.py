@@ -91,7 +91,7 @@ def _initialise(
     created.append(config.storage.path)
 
     async def create_domain() -> list[str]:
-        services = open_services(config)
+        services = open_services(config, parse_workers=0)
         try:
             await services.directory.add_domain(domain)
             return [
@@ -99,7 +99,7 @@ def _initialise(
                 for key in await services.directory.dkim_keys(domain)
             ]
         finally:
-            services.close()
+            await services.aclose()
 
     dkim_lines = asyncio.run(create_domain())
     print(f"Initialised {directory} for {domain} (host {hostname}{', dev ports' if dev else ''}).")

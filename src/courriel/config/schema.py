@@ -130,6 +130,16 @@ class StorageSettings:
             "throughput under load; every write is still acknowledged only once durable.",
         ),
     )
+    parse_workers: int = field(
+        default=1,
+        metadata=option(
+            Integer(0, 16),
+            "Processes that parse incoming messages while the server process serves and "
+            "writes, so ingest uses a second CPU core (a lone message is still parsed "
+            "in-process, without the round trip). 0 parses everything in the server process; "
+            "more than one only helps with more than two cores.",
+        ),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

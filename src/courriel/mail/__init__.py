@@ -36,13 +36,17 @@ from courriel.mail.address import (
 from courriel.mail.charset import decode_bytes, header_bytes_to_str
 from courriel.mail.codec import DecodeError, decode, encode
 from courriel.mail.dates import parse_date
-from courriel.mail.encoded_words import decode_encoded_words, decode_header_value
+from courriel.mail.encoded_words import (
+    decode_encoded_words,
+    decode_header_block,
+    decode_header_value,
+)
 from courriel.mail.envelope import Envelope, build_envelope
 from courriel.mail.headers import HeaderField, find_header_end, split_header_fields, unfold
-from courriel.mail.message import ParsedMessage, parse_message
+from courriel.mail.message import ParsedMessage, find_section, parse_message, section_range
 from courriel.mail.mime import MAX_DEPTH, MAX_PARTS
 from courriel.mail.params import decode_params, get_param, parse_content_type, parse_disposition
-from courriel.mail.part import Part, find_section, iter_parts, section_range
+from courriel.mail.part import Part, find_part, iter_parts, part_range
 from courriel.mail.subject import base_subject
 from courriel.mail.summary import Summary, message_ids
 from courriel.mail.text import (
@@ -73,6 +77,7 @@ __all__ = [
     "decode_base64",
     "decode_bytes",
     "decode_encoded_words",
+    "decode_header_block",
     "decode_header_value",
     "decode_params",
     "decode_quoted_printable",
@@ -82,6 +87,7 @@ __all__ = [
     "encode",
     "extract_text",
     "find_header_end",
+    "find_part",
     "find_section",
     "format_address",
     "format_address_list",
@@ -95,6 +101,7 @@ __all__ = [
     "parse_date",
     "parse_disposition",
     "parse_message",
+    "part_range",
     "part_text",
     "preview_text",
     "section_range",

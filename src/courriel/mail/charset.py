@@ -63,13 +63,31 @@ _ALIASES: dict[str, str] = {
 }
 
 # Codecs that can turn input into lone surrogates, which UTF-8 cannot carry.
-_SURROGATE_PRONE = frozenset({"utf-7", "utf-16", "utf-16-le", "utf-16-be", "utf-32",
-                              "utf-32-le", "utf-32-be"})
+_SURROGATE_PRONE = frozenset(
+    {"utf-7", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
+)
 
 # Python codecs that are not text charsets at all (``charset=base64`` must not work).
-_NOT_TEXT = frozenset({"base64", "hex", "quopri", "rot-13", "uu", "zlib", "bz2",
-                       "punycode", "idna", "undefined", "unicode-escape", "raw-unicode-escape",
-                       "unicode-internal", "string-escape", "mbcs", "oem"})
+_NOT_TEXT = frozenset(
+    {
+        "base64",
+        "hex",
+        "quopri",
+        "rot-13",
+        "uu",
+        "zlib",
+        "bz2",
+        "punycode",
+        "idna",
+        "undefined",
+        "unicode-escape",
+        "raw-unicode-escape",
+        "unicode-internal",
+        "string-escape",
+        "mbcs",
+        "oem",
+    }
+)
 
 
 # Labels seen on nearly every message, answered by one dictionary lookup.

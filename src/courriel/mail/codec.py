@@ -96,9 +96,18 @@ def _envelope_in(row: list[Any]) -> Envelope:
 
 def _part_out(part: Part) -> list[Any]:
     row: list[Any] = [
-        part.start, part.body_start, part.end, part.type, part.subtype,
+        part.start,
+        part.body_start,
+        part.end,
+        part.type,
+        part.subtype,
         _params_out(part.params),
-        part.id, part.description, part.encoding, part.lines, part.md5, part.disposition,
+        part.id,
+        part.description,
+        part.encoding,
+        part.lines,
+        part.md5,
+        part.disposition,
         _params_out(part.disposition_params),
         list(part.language),
         part.location,
@@ -115,9 +124,18 @@ def _part_in(row: list[Any]) -> Part:
     if len(row) < 18:
         row = row + _PART_DEFAULTS[len(row) - 6 :]
     return Part(
-        row[0], row[1], row[2], row[3], row[4],
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
         _params_in(row[5]),
-        row[6], row[7], row[8], row[9], row[10], row[11],
+        row[6],
+        row[7],
+        row[8],
+        row[9],
+        row[10],
+        row[11],
         _params_in(row[12]),
         tuple(row[13]),
         row[14],
@@ -129,21 +147,45 @@ def _part_in(row: list[Any]) -> Part:
 
 def _summary_out(summary: Summary) -> list[Any]:
     return [
-        summary.subject, summary.base_subject, summary.is_reply,
-        summary.from_text, summary.to_text, summary.cc_text, summary.bcc_text,
-        summary.date, summary.message_id,
-        list(summary.in_reply_to), list(summary.references),
+        summary.subject,
+        summary.base_subject,
+        summary.is_reply,
+        summary.from_text,
+        summary.to_text,
+        summary.cc_text,
+        summary.bcc_text,
+        summary.date,
+        summary.message_id,
+        list(summary.in_reply_to),
+        list(summary.references),
         summary.has_attachment,
-        summary.sort_from, summary.sort_to, summary.sort_cc,
-        summary.display_from, summary.display_to,
+        summary.sort_from,
+        summary.sort_to,
+        summary.sort_cc,
+        summary.display_from,
+        summary.display_to,
     ]
 
 
 def _summary_in(row: list[Any]) -> Summary:
     return Summary(
-        row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
-        tuple(row[9]), tuple(row[10]),
-        row[11], row[12], row[13], row[14], row[15], row[16],
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        tuple(row[9]),
+        tuple(row[10]),
+        row[11],
+        row[12],
+        row[13],
+        row[14],
+        row[15],
+        row[16],
     )
 
 
@@ -170,7 +212,10 @@ def decode(data: bytes) -> ParsedMessage:
         if value[0] != FORMAT_VERSION:
             raise DecodeError(f"unknown stored format version {value[0]!r}")
         return ParsedMessage(
-            value[1], _part_in(value[2]), _envelope_in(value[3]), _summary_in(value[4]),
+            value[1],
+            _part_in(value[2]),
+            _envelope_in(value[3]),
+            _summary_in(value[4]),
             value[5],
         )
     except DecodeError:

@@ -17,18 +17,46 @@ from datetime import date
 from courriel.mail.params import strip_comments
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_MAX_DATE_TEXT = 256  # a date with comments fits easily; a 1 MB one is junk
 
 _MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
 }
 # RFC 5322 §4.3 obs-zone, plus a few unambiguous names that real mailers send.
 _ZONES = {
-    "ut": 0, "utc": 0, "gmt": 0, "z": 0,
-    "est": -300, "edt": -240, "cst": -360, "cdt": -300,
-    "mst": -420, "mdt": -360, "pst": -480, "pdt": -420,
-    "wet": 0, "west": 60, "cet": 60, "cest": 120, "met": 60, "mest": 120,
-    "eet": 120, "eest": 180, "jst": 540, "kst": 540,
+    "ut": 0,
+    "utc": 0,
+    "gmt": 0,
+    "z": 0,
+    "est": -300,
+    "edt": -240,
+    "cst": -360,
+    "cdt": -300,
+    "mst": -420,
+    "mdt": -360,
+    "pst": -480,
+    "pdt": -420,
+    "wet": 0,
+    "west": 60,
+    "cet": 60,
+    "cest": 120,
+    "met": 60,
+    "mest": 120,
+    "eet": 120,
+    "eest": 180,
+    "jst": 540,
+    "kst": 540,
 }
 
 # The canonical RFC 5322 §3.3 form, which nearly every message uses.
@@ -68,8 +96,9 @@ def _zone_minutes(zone: str | None) -> int:
     return _ZONES.get(zone.lower(), 0)
 
 
-def _epoch(year: int, month: int, day: int, hour: int, minute: int, second: int,
-           zone: str | None) -> int | None:
+def _epoch(
+    year: int, month: int, day: int, hour: int, minute: int, second: int, zone: str | None
+) -> int | None:
     if hour > 23 or minute > 59 or second > 60:
         return None
     try:  # date() validates the day of the month, leap years included
@@ -93,6 +122,7 @@ def parse_date(text: str | None) -> int | None:
     """Seconds since the epoch (UTC) for a Date header value, or None when unparsable."""
     if not text:
         return None
+    text = text[:_MAX_DATE_TEXT]
     match = _CANONICAL.match(text)
     if match is not None:
         day, month_name, year, hour, minute, second, zone = match.groups()
@@ -108,14 +138,24 @@ def parse_date(text: str | None) -> int | None:
         if month is None:
             return None
         return _epoch(
-            _full_year(match.group(3)), month, int(match.group(1)),
-            int(match.group(4)), int(match.group(5)), int(match.group(6) or 0), match.group(7),
+            _full_year(match.group(3)),
+            month,
+            int(match.group(1)),
+            int(match.group(4)),
+            int(match.group(5)),
+            int(match.group(6) or 0),
+            match.group(7),
         )
     match = _ISO.match(text)
     if match is not None:
         return _epoch(
-            int(match.group(1)), int(match.group(2)), int(match.group(3)),
-            int(match.group(4)), int(match.group(5)), int(match.group(6) or 0), match.group(7),
+            int(match.group(1)),
+            int(match.group(2)),
+            int(match.group(3)),
+            int(match.group(4)),
+            int(match.group(5)),
+            int(match.group(6) or 0),
+            match.group(7),
         )
     match = _ASCTIME.match(text)
     if match is not None:
@@ -123,7 +163,12 @@ def parse_date(text: str | None) -> int | None:
         if month is None:
             return None
         return _epoch(
-            int(match.group(7)), month, int(match.group(2)),
-            int(match.group(3)), int(match.group(4)), int(match.group(5) or 0), match.group(6),
+            int(match.group(7)),
+            month,
+            int(match.group(2)),
+            int(match.group(3)),
+            int(match.group(4)),
+            int(match.group(5) or 0),
+            match.group(6),
         )
     return None

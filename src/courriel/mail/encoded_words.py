@@ -23,6 +23,7 @@ from courriel.mail.transfer import decode_base64, decode_quoted_printable
 # may carry an RFC 2231 §5 language suffix, which codec lookup strips.
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
 _BLANKS = re.compile(r"[ \t\r\n]+")
+_FOLD_BEFORE_BLANK = re.compile(rb"\n(?=[ \t])")
 
 
 def _word_bytes(encoding: str, text: str) -> bytes | None:
@@ -50,9 +51,13 @@ def decode_encoded_words(text: str) -> str:
         start = match.start()
         charset, encoding, payload = match.groups()
         data = _word_bytes(encoding, payload)
-        # RFC 2047 §6.2: blanks between two adjacent encoded words are not displayed.
+        # RFC 2047 §6.2: blanks between two adjacent encoded words are not displayed. A line
+        # feed separates two fields (see decode_header_block), never two words of one field.
+        gap = text[pos:start]
         adjacent = (
-            data is not None and previous_was_word and (start == pos or text[pos:start].isspace())
+            data is not None
+            and previous_was_word
+            and (not gap or (gap.isspace() and "\n" not in gap))
         )
         if not adjacent or charset.lower() != pending_charset.lower():
             if pending:
@@ -75,9 +80,36 @@ def decode_encoded_words(text: str) -> str:
     return "".join(out)
 
 
+def decode_header_block(raw: bytes, start: int = 0, end: int | None = None) -> str:
+    """A header block as text, one field per line: unfolded (RFC 5322 §2.2.3), RFC 2047
+    words decoded, line endings made LF, names and spacing as written.
+
+    One pass over the whole block instead of one call per field: this is the text to keep
+    for IMAP SEARCH HEADER (RFC 9051 §6.4.4). A block that is not UTF-8 is read line by line
+    (UTF-8 where valid, else windows-1252).
+    """
+    block = raw[start:end]
+    if b"\r" in block:
+        block = block.replace(b"\r\n", b"\n")
+    if b"\n " in block or b"\n\t" in block:
+        block = _FOLD_BEFORE_BLANK.sub(b"", block)
+    if block.isascii():
+        text = block.decode("ascii")
+    else:
+        try:
+            text = block.decode("utf-8")
+        except UnicodeDecodeError:
+            text = "\n".join(header_bytes_to_str(line) for line in block.split(b"\n"))
+    if "=?" in text:
+        text = decode_encoded_words(text)
+    return text.strip("\n")
+
+
 def decode_header_value(value: bytes) -> str:
     """A raw (folded) header value as display text: unfolded, decoded, blanks collapsed."""
-    text = header_bytes_to_str(unfold(value))
+    if b"\n" in value:
+        value = unfold(value)
+    text = value.decode("ascii") if value.isascii() else header_bytes_to_str(value)
     if "=?" in text:
         text = decode_encoded_words(text)
     if "\t" in text or "  " in text or "\r" in text or "\n" in text:

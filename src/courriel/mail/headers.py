@@ -30,7 +30,11 @@ MAX_HEADER_FIELDS = 10_000
 _HEADER_LINES = re.compile(rb"(?:(?:[^\x00-\x20\x7f:]++[ \t]*+:|[ \t])[^\n]*+\n)*+")
 # The same for a last line that has no line ending.
 _LAST_LINE = re.compile(rb"(?:[^\x00-\x20\x7f:]++[ \t]*+:|[ \t])[^\n]*+")
-_FIELD = re.compile(rb"([^\x00-\x20\x7f:]+)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)\n?")
+# One field: name, colon, value with its continuation lines (line ending not included).
+_FIELD_BODY = rb"([^\x00-\x20\x7f:]++)[ \t]*+:([^\n]*+(?:\n[ \t][^\n]*+)*+)"
+_FIELD_AT_START = re.compile(_FIELD_BODY)
+# Every later field starts after a line feed; the literal "\n" lets the engine skip ahead.
+_FIELD_AFTER_NEWLINE = re.compile(rb"\n" + _FIELD_BODY)
 _FOLD = re.compile(rb"\r?\n")
 
 
@@ -88,24 +92,23 @@ def split_header_fields(
     """
     stop = len(raw) if end is None else end
     fields: list[HeaderField] = []
-    pos = start
-    while pos < stop and len(fields) < max_fields:
-        match = _FIELD.match(raw, pos, stop)
-        if match is None:
-            newline = raw.find(b"\n", pos, stop)
-            if newline < 0:
-                break
-            pos = newline + 1
-            continue
-        value = match.group(2)
+    if start >= stop or max_fields <= 0:
+        return fields
+    first = _FIELD_AT_START.match(raw, start, stop)
+    matches = _FIELD_AFTER_NEWLINE.finditer(raw, start, stop)
+    match = first if first is not None else next(matches, None)
+    while match is not None:
+        name, value = match.groups()
+        field_start = match.start() if match is first else match.start() + 1
+        field_end = match.end()
+        if field_end < stop and raw[field_end] == 0x0A:
+            field_end += 1
         if value.endswith(b"\r"):
             value = value[:-1]
-        fields.append(
-            HeaderField(
-                match.group(1).decode("utf-8", "replace"), value, match.start(), match.end()
-            )
-        )
-        pos = match.end()
+        fields.append(HeaderField(name.decode("utf-8", "replace"), value, field_start, field_end))
+        if len(fields) >= max_fields:
+            break
+        match = next(matches, None)
     return fields
 
 

@@ -18,13 +18,16 @@ from courriel.mail.charset import header_bytes_to_str
 from courriel.mail.envelope import Envelope, build_envelope
 from courriel.mail.headers import unfold
 from courriel.mail.mime import parse_structure
-from courriel.mail.part import Part, find_section, section_range
+from courriel.mail.part import Part, find_part, part_range
 from courriel.mail.summary import Summary, build_summary
 from courriel.mail.text import make_preview
 
 
 class ParsedMessage(NamedTuple):
     """The stored description of one message (see :mod:`courriel.mail.codec`).
+
+    Slice the raw bytes with the offsets: ``raw[:header_size]`` is RFC822.HEADER, and
+    :func:`section_range` gives any ``BODY[section]``.
 
     ``size`` is the raw length in octets; ``root`` the top-level entity (``root.start`` is
     0, ``root.end`` is ``size``, ``root.body_start`` the RFC822.HEADER size).
@@ -40,13 +43,24 @@ class ParsedMessage(NamedTuple):
     def header_size(self) -> int:
         return self.root.body_start
 
-    def find_section(self, path: tuple[int, ...]) -> Part | None:
-        """The part named by an IMAP section number (RFC 9051 §6.4.5), or None."""
-        return find_section(self.root, path)
 
-    def section_range(self, path: tuple[int, ...], text: str = "") -> tuple[int, int] | None:
-        """Byte range of ``BODY[<path>.<text>]`` (RFC 9051 §6.4.5), or None."""
-        return section_range(self.root, path, text)
+def find_section(parsed: ParsedMessage, path: tuple[int, ...]) -> Part | None:
+    """The part named by IMAP section number ``path`` (RFC 9051 §6.4.5), or None.
+
+    ``()`` is the whole message; ``(1,)`` of a non-multipart message is its body (the root).
+    """
+    return find_part(parsed.root, path)
+
+
+def section_range(
+    parsed: ParsedMessage, path: tuple[int, ...], text: str = ""
+) -> tuple[int, int] | None:
+    """Byte range ``(start, end)`` of ``BODY[<path>.<text>]`` (RFC 9051 §6.4.5), or None.
+
+    ``text`` is ``""``, ``"HEADER"``, ``"TEXT"`` or ``"MIME"`` (see
+    :func:`courriel.mail.part.part_range`); slice the raw message with the result.
+    """
+    return part_range(parsed.root, path, text)
 
 
 def parse_message(raw: bytes) -> ParsedMessage:

@@ -154,10 +154,29 @@ def split_multipart(
     return ranges
 
 
-def _leaf(start: int, body_start: int, end: int, type_: str, subtype: str, params: Params,
-          lines: int) -> Part:
-    return Part(start, body_start, end, type_, subtype, params, None, None, "7bit", lines,
-                None, None, (), (), None, (), None, None)
+def _leaf(
+    start: int, body_start: int, end: int, type_: str, subtype: str, params: Params, lines: int
+) -> Part:
+    return Part(
+        start,
+        body_start,
+        end,
+        type_,
+        subtype,
+        params,
+        None,
+        None,
+        "7bit",
+        lines,
+        None,
+        None,
+        (),
+        (),
+        None,
+        (),
+        None,
+        None,
+    )
 
 
 def parse_entity(
@@ -209,8 +228,24 @@ def parse_entity(
 
     lines = _line_count(raw, body_start, end) if type_ in ("text", "message") else 0
     part = Part(
-        start, body_start, end, type_, subtype, params, content_id, description, encoding, lines,
-        md5, disposition, disposition_params, language, location, children, message, envelope,
+        start,
+        body_start,
+        end,
+        type_,
+        subtype,
+        params,
+        content_id,
+        description,
+        encoding,
+        lines,
+        md5,
+        disposition,
+        disposition_params,
+        language,
+        location,
+        children,
+        message,
+        envelope,
     )
     return part, fields
 
@@ -247,7 +282,12 @@ def _optional_fields(
 
 
 def _parse_children(
-    raw: bytes, body_start: int, end: int, params: Params, subtype: str, depth: int,
+    raw: bytes,
+    body_start: int,
+    end: int,
+    params: Params,
+    subtype: str,
+    depth: int,
     budget: _Budget,
 ) -> tuple[Part, ...]:
     boundary = ""
@@ -258,15 +298,27 @@ def _parse_children(
     ranges: list[tuple[int, int]] = []
     if boundary:
         ranges = split_multipart(
-            raw, body_start, end, boundary.encode("utf-8", "replace"),
+            raw,
+            body_start,
+            end,
+            boundary.encode("utf-8", "replace"),
             max(1, MAX_PARTS - budget.parts),
         )
     if not ranges:
         # No usable boundary: one text/plain part holding the whole body keeps the
         # content readable and the tree valid for IMAP (a multipart needs a part).
         budget.parts += 1
-        return (_leaf(body_start, body_start, end, "text", "plain", _DEFAULT_PARAMS,
-                      _line_count(raw, body_start, end)),)
+        return (
+            _leaf(
+                body_start,
+                body_start,
+                end,
+                "text",
+                "plain",
+                _DEFAULT_PARAMS,
+                _line_count(raw, body_start, end),
+            ),
+        )
     in_digest = subtype == "digest"
     return tuple(
         parse_entity(raw, part_start, part_end, depth + 1, budget, in_digest)[0]

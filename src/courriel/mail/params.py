@@ -22,14 +22,18 @@ from courriel.mail.encoded_words import decode_encoded_words
 
 Params = tuple[tuple[str, str], ...]
 
+#: Longer Content-Type/Disposition values are cut before parsing (a 1 MB header field must
+#: not cost a character loop of a million steps).
+MAX_STRUCTURED_VALUE = 64 * 1024
+
 _TYPE = re.compile(r"[ \t]*([^\s/;()<>@,:\"\\\[\]?=]+)[ \t]*/[ \t]*([^\s;()<>@,:\"\\\[\]?=/]+)")
 _TOKEN = re.compile(r"[ \t]*([^\s;()<>@,:\"\\\[\]?=/]+)")
 _PARAM = re.compile(r';[ \t;]*([^\s=;"]+)[ \t]*=[ \t]*("(?:[^"\\]|\\.)*"?|[^;]*)', re.S)
 _QUOTED_PAIR = re.compile(r"\\(.)", re.S)
 # The usual shape, "type/subtype" with at most one simple parameter, in one match.
-_TOKEN_CHARS = r"[A-Za-z0-9!#$%&'*+.^_`{|}~-]+"
+_RFC2045_CHARS = r"[A-Za-z0-9!#$%&'*+.^_`{|}~-]+"
 _SIMPLE_TYPE = re.compile(
-    rf"[ \t]*({_TOKEN_CHARS})/({_TOKEN_CHARS})[ \t]*(?:;[ \t]*({_TOKEN_CHARS})[ \t]*=[ \t]*"
+    rf"[ \t]*({_RFC2045_CHARS})/({_RFC2045_CHARS})[ \t]*(?:;[ \t]*({_RFC2045_CHARS})[ \t]*=[ \t]*"
     rf'(?:"([^"\\]*)"|([A-Za-z0-9!#$%&\'*+.^_`{{|}}~=/:@-]+))[ \t]*)?;?[ \t]*'
 )
 _SECTION = re.compile(r"(.+?)\*(\d{1,3})(\*?)$")
@@ -87,12 +91,18 @@ def parse_content_type(value: str) -> tuple[str, str, Params] | None:
 
     A None result means the caller applies the RFC 2045 §5.2 default.
     """
+    value = value[:MAX_STRUCTURED_VALUE]
     simple = _SIMPLE_TYPE.fullmatch(value)
     if simple is not None:
         type_, subtype, name, quoted, token = simple.groups()
         if name is None:
             return type_.lower(), subtype.lower(), ()
         return type_.lower(), subtype.lower(), ((name, quoted if quoted is not None else token),)
+    return parse_content_type_general(value)
+
+
+def parse_content_type_general(value: str) -> tuple[str, str, Params] | None:
+    """:func:`parse_content_type` without its fast path (comments, many parameters)."""
     value = strip_comments(value)
     match = _TYPE.match(value)
     if match is None:
@@ -105,7 +115,7 @@ def parse_disposition(value: str) -> tuple[str, Params] | None:
 
     The disposition type keeps its case; IMAP sends it as written.
     """
-    value = strip_comments(value)
+    value = strip_comments(value[:MAX_STRUCTURED_VALUE])
     match = _TOKEN.match(value)
     if match is None:
         return None
@@ -131,7 +141,7 @@ def decode_params(params: Params) -> Params:
                 seen.add(lname)
                 out.append((lname, value))
         return tuple(out)
-    order: list[str] = []
+    order: dict[str, None] = {}  # an ordered set
     simple: dict[str, str] = {}
     sections: dict[str, dict[int, tuple[str, bool]]] = {}
     for name, value in params:
@@ -142,18 +152,15 @@ def decode_params(params: Params) -> Params:
             number = int(section.group(2))
             parts = sections.setdefault(base, {})
             parts.setdefault(number, (value, bool(section.group(3))))
-            if base not in order:
-                order.append(base)
+            order.setdefault(base)
         elif lname.endswith("*"):
             base = lname[:-1]
             sections.setdefault(base, {}).setdefault(0, (value, True))
-            if base not in order:
-                order.append(base)
+            order.setdefault(base)
         else:
             if lname not in simple:
                 simple[lname] = decode_encoded_words(value) if "=?" in value else value
-            if lname not in order:
-                order.append(lname)
+            order.setdefault(lname)
     result: list[tuple[str, str]] = []
     for base in order:
         numbered = sections.get(base)

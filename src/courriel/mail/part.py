@@ -19,7 +19,7 @@ from typing import NamedTuple
 from courriel.mail.envelope import Envelope
 from courriel.mail.params import Params, get_param
 
-#: Section text specifiers of RFC 9051 §6.4.5 that :func:`section_range` understands.
+#: Section text specifiers of RFC 9051 §6.4.5 that :func:`part_range` understands.
 SECTION_TEXTS = ("", "HEADER", "TEXT", "MIME")
 
 
@@ -31,7 +31,12 @@ class Part(NamedTuple):
     Content-Transfer-Encoding (default ``7bit``). ``lines`` counts body lines for text/* and
     message/rfc822|global parts (0 otherwise). ``children`` holds the parts of a multipart
     (never empty for a multipart). For message/rfc822 and message/global, ``message`` is
-    the encapsulated message's own entity and ``envelope`` its ENVELOPE.
+    the encapsulated message's own entity and ``envelope`` its ENVELOPE. Past the parser's
+    depth or part limits a multipart or message entity is reported as
+    application/octet-stream, so these invariants hold for every tree.
+
+    A NamedTuple, like every record here: immutable and about five times cheaper to build
+    than a frozen dataclass, which matters at ingest and when FETCH decodes stored trees.
     """
 
     start: int
@@ -136,11 +141,11 @@ def iter_parts(part: Part) -> list[Part]:
     return out
 
 
-def find_section(root: Part, path: tuple[int, ...]) -> Part | None:
+def find_part(root: Part, path: tuple[int, ...]) -> Part | None:
     """The part named by section number ``path`` (RFC 9051 §6.4.5), or None.
 
     ``()`` is the whole message. Part 1 of a non-multipart message is its body, so
-    ``find_section(root, (1,))`` is ``root`` then. Inside a message/rfc822 part ``n``,
+    ``find_part(root, (1,))`` is ``root`` then. Inside a message/rfc822 part ``n``,
     ``n.1`` is part 1 of the encapsulated message, following the same rule.
     """
     node = root
@@ -167,7 +172,7 @@ def find_section(root: Part, path: tuple[int, ...]) -> Part | None:
     return node
 
 
-def section_range(root: Part, path: tuple[int, ...], text: str = "") -> tuple[int, int] | None:
+def part_range(root: Part, path: tuple[int, ...], text: str = "") -> tuple[int, int] | None:
     """Byte range ``(start, end)`` of ``BODY[<path>.<text>]`` (RFC 9051 §6.4.5), or None.
 
     ``text`` is ``""`` (the part's body, or the whole message for ``()``), ``"HEADER"``,
@@ -176,7 +181,7 @@ def section_range(root: Part, path: tuple[int, ...], text: str = "") -> tuple[in
     variants use the HEADER range.
     """
     text = text.upper()
-    node = find_section(root, path)
+    node = find_part(root, path)
     if node is None:
         return None
     if text == "":

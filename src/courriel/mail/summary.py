@@ -29,10 +29,14 @@ MAX_REFERENCES = 256
 _MSG_ID = re.compile(r"<([^<>]*)>")
 _BLANKS = re.compile(r"[ \t\r\n]+")
 # Signatures are parts, but nobody calls them attachments.
-_NOT_ATTACHMENTS = frozenset({
-    "application/pgp-signature", "application/pkcs7-signature",
-    "application/x-pkcs7-signature", "application/pgp-keys",
-})
+_NOT_ATTACHMENTS = frozenset(
+    {
+        "application/pgp-signature",
+        "application/pkcs7-signature",
+        "application/x-pkcs7-signature",
+        "application/pgp-keys",
+    }
+)
 
 
 class Summary(NamedTuple):
@@ -83,7 +87,8 @@ def _decoded_names(addresses: tuple[Address, ...]) -> tuple[Address, ...]:
         return addresses
     return tuple(
         address._replace(name=decode_encoded_words(address.name).strip() or None)
-        if address.name and "=?" in address.name else address
+        if address.name and "=?" in address.name
+        else address
         for address in addresses
     )
 

@@ -41,7 +41,8 @@ _HTML_DROP = re.compile(
     r"<(script|style|head|title|template|noscript|xml)\b.*?(?:</\1\s*>|\Z)|<!--.*?(?:-->|\Z)",
     re.I | re.S,
 )
-_HTML_TAG = re.compile(r"</?[A-Za-z!?][^>]*>")
+# "[^<>]" and not "[^>]": a "<" without ">" must not make every later "<" rescan the text.
+_HTML_TAG = re.compile(r"</?[A-Za-z!?][^<>]*>")
 
 
 def html_to_text(markup: str) -> str:

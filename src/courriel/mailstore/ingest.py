@@ -12,22 +12,8 @@ from __future__ import annotations
 
 import hashlib
 
-from courriel.mail import (
-    decode_header_value,
-    encode,
-    extract_text,
-    parse_message,
-    split_header_fields,
-)
+from courriel.mail import decode_header_block, encode, extract_text, parse_message
 from courriel.storage.records import IngestedMessage, MessageSummary
-
-
-def header_lines(raw: bytes, header_end: int) -> str:
-    """Every header field as ``name: decoded value``, one per line (for HEADER searches)."""
-    return "\n".join(
-        f"{field.lname}: {decode_header_value(field.value)}"
-        for field in split_header_fields(raw, 0, header_end)
-    )
 
 
 def prepare_content(raw: bytes, inline_limit: int) -> IngestedMessage:
@@ -51,7 +37,7 @@ def prepare_content(raw: bytes, inline_limit: int) -> IngestedMessage:
             references=summary.references,
             has_attachment=summary.has_attachment,
             preview=parsed.preview,
-            headers=header_lines(raw, parsed.header_size),
+            headers=decode_header_block(raw, 0, parsed.header_size),
         ),
         body_text=extract_text(raw, parsed.root),
     )

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 
 from courriel.core.clock import Clock, SystemClock
 from courriel.mailstore.defaults import DEFAULT_MAILBOXES, SPECIAL_USES
-from courriel.mailstore.ingest import prepare_content
 from courriel.mailstore.names import INBOX, validate_name
+from courriel.mailstore.parsing import ParsePool
 from courriel.storage.errors import ContentMissing, InvalidName, NotFound
 from courriel.storage.ports import BlobStore, ChangeBus, MailRepo
 from courriel.storage.query import SearchKey
@@ -49,6 +49,7 @@ class MailStore:
         inline_limit: int,
         separator: str = "/",
         clock: Clock | None = None,
+        parser: ParsePool | None = None,
     ) -> None:
         self.repo = repo
         self.blobs = blobs
@@ -56,6 +57,8 @@ class MailStore:
         self.inline_limit = inline_limit
         self.separator = separator
         self.clock = clock or SystemClock()
+        self.parser = parser or ParsePool(inline_limit, workers=0)
+        self._ingesting = 0
 
     # -- mailboxes ---------------------------------------------------------------------------
 
@@ -136,7 +139,7 @@ class MailStore:
 
     async def prepare(self, raw: bytes) -> IngestedMessage:
         """Parse once and make the body durable if it is too large for the database."""
-        content = prepare_content(raw, self.inline_limit)
+        content = await self.parser.prepare(raw, alone=self._ingesting <= 1)
         if content.data is None:
             await self.blobs.put(content.sha256, raw)
         return content
@@ -149,6 +152,18 @@ class MailStore:
     ) -> AppendResult:
         """Append ``(raw, flag names, internal date or None)`` items, all or nothing; durable
         when this returns (IMAP APPEND / MULTIAPPEND)."""
+        self._ingesting += 1
+        try:
+            return await self._append(account_id, mailbox_id, messages)
+        finally:
+            self._ingesting -= 1
+
+    async def _append(
+        self,
+        account_id: int,
+        mailbox_id: int,
+        messages: Sequence[tuple[bytes, Iterable[str], float | None]],
+    ) -> AppendResult:
         items = []
         raw_by_sha: dict[str, bytes] = {}
         for raw, flag_names, internal_date in messages:
@@ -177,6 +192,15 @@ class MailStore:
     ) -> list[DeliveryOutcome]:
         """Deliver one message to several accounts, stored once; one outcome per target.
         Durable for every ``Delivered`` outcome when this returns."""
+        self._ingesting += 1
+        try:
+            return await self._deliver(raw, targets, internal_date)
+        finally:
+            self._ingesting -= 1
+
+    async def _deliver(
+        self, raw: bytes, targets: Sequence[DeliveryTarget], internal_date: float | None
+    ) -> list[DeliveryOutcome]:
         content = await self.prepare(raw)
         date = internal_date or self.clock.now()
         try:
@@ -283,6 +307,14 @@ class MailStore:
 
     async def usage(self, account_id: int) -> Usage:
         return await self.repo.usage(account_id)
+
+    async def index_text(self, batch: int = 2000) -> int:
+        """Index the text of recent messages in one batch; how many still wait."""
+        return await self.repo.index_pending_text(batch)
+
+    async def close(self) -> None:
+        """Stop the parse workers (the store is closed by its owner)."""
+        await self.parser.close()
 
     async def collect_garbage(self, grace_seconds: float = 3600.0) -> int:
         """Remove content no message has used for ``grace_seconds``; how many were removed."""

@@ -27,6 +27,7 @@ log = logging.getLogger("courriel.runtime")
 STOP_GRACE = 10.0
 GARBAGE_COLLECTION_INTERVAL = 3600.0
 GARBAGE_GRACE = 3600.0
+TEXT_INDEX_INTERVAL = 0.5
 
 
 @dataclass(frozen=True)
@@ -63,10 +64,11 @@ class Server:
         )
         self.factories = protocol_servers() if factories is None else factories
         self.listeners: list[Listener] = []
-        self._housekeeping: asyncio.Task[None] | None = None
+        self._housekeeping: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         """Bind every listener that has a protocol server; log one line each."""
+        await self.services.mailstore.parser.start()
         for enabled in self.config.enabled_listeners():
             factory = self.factories.get(enabled.protocol)
             where = ", ".join(f"{address}:{enabled.port}" for address in enabled.addresses)
@@ -99,7 +101,20 @@ class Server:
                 enabled.tls,
                 bound,
             )
-        self._housekeeping = asyncio.create_task(self._collect_garbage_periodically())
+        self._housekeeping = [
+            asyncio.create_task(self._collect_garbage_periodically()),
+            asyncio.create_task(self._index_text_periodically()),
+        ]
+
+    async def _index_text_periodically(self) -> None:
+        """Full-text indexing in batches, off the delivery path (see docs/architecture.md)."""
+        while True:
+            await asyncio.sleep(TEXT_INDEX_INTERVAL)
+            try:
+                while await self.services.mailstore.index_text() > 0:
+                    pass
+            except Exception:
+                log.exception("full-text indexing failed")
 
     async def _collect_garbage_periodically(self) -> None:
         while True:
@@ -118,13 +133,14 @@ class Server:
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
         """Stop accepting, let sessions finish for ``grace`` seconds, close the store."""
-        if self._housekeeping is not None:
-            self._housekeeping.cancel()
+        for task in self._housekeeping:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._housekeeping
+                await task
+        self._housekeeping.clear()
         await asyncio.gather(*(listener.stop(grace) for listener in self.listeners))
         self.listeners.clear()
-        self.services.close()
+        await self.services.aclose()
 
 
 async def run_server(config: Config, *, stop: asyncio.Event | None = None) -> None:

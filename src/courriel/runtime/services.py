@@ -11,6 +11,7 @@ from courriel.config import Config
 from courriel.core.clock import Clock, SystemClock
 from courriel.directory.passwords import PasswordHasher
 from courriel.directory.service import Directory
+from courriel.mailstore.parsing import ParsePool
 from courriel.mailstore.service import MailStore
 from courriel.storage.changebus import InProcessChangeBus
 from courriel.storage.sqlite import EmbeddedStore, open_embedded_store
@@ -27,17 +28,23 @@ class Services:
     mailstore: MailStore
     directory: Directory
 
-    def close(self) -> None:
-        """Finish pending writes and close the store."""
+    async def aclose(self) -> None:
+        """Stop the parse workers, finish pending writes and close the store."""
+        await self.mailstore.close()
         self.store.close()
 
 
 def open_services(
-    config: Config, *, clock: Clock | None = None, hasher: PasswordHasher | None = None
+    config: Config,
+    *,
+    clock: Clock | None = None,
+    hasher: PasswordHasher | None = None,
+    parse_workers: int | None = None,
 ) -> Services:
     """Open the store named by the config (creating or migrating it) and build the services.
 
     ``storage.backend`` is validated by the config schema; "sqlite" is the embedded default.
+    ``parse_workers`` overrides the config (admin commands parse in-process).
     """
     clock = clock or SystemClock()
     store = open_embedded_store(
@@ -53,6 +60,10 @@ def open_services(
         inline_limit=store.inline_limit,
         separator=config.mailbox.hierarchy_separator,
         clock=clock,
+        parser=ParsePool(
+            store.inline_limit,
+            workers=config.storage.parse_workers if parse_workers is None else parse_workers,
+        ),
     )
     directory = Directory(
         store.directory,

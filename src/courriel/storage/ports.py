@@ -264,6 +264,12 @@ class MailRepo(Protocol):
         """UIDs matching the criteria, ascending."""
         ...
 
+    async def index_pending_text(self, limit: int) -> int:
+        """Move up to ``limit`` messages' text from the write path into the full-text index
+        (in one batch, which is far cheaper than indexing in every delivery transaction);
+        return how many still wait. Searches find pending text all the same."""
+        ...
+
     async def usage(self, account_id: int) -> Usage:
         """Bytes and messages stored for the account, and its quota. Raises ``NotFound``."""
         ...

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from courriel.mail import decode_encoded_words, decode_header_value
+from courriel.mail import decode_encoded_words, decode_header_block, decode_header_value
+
+from .support import corpus
 
 
 @pytest.mark.parametrize(
@@ -61,3 +63,20 @@ def test_decode_header_value_unfolds_and_collapses() -> None:
 
 def test_decode_header_value_reads_latin1_junk() -> None:
     assert decode_header_value(b"Caf\xe9") == "Café"
+
+
+def test_decode_header_block() -> None:
+    raw = (b"Subject: =?utf-8?q?caf=C3=A9?=\r\n =?utf-8?q?_cr=C3=A8me?=\r\n"
+           b"X-Two: =?utf-8?q?a?=\r\nX-Three: =?utf-8?q?b?=\r\n\r\nbody")
+    assert decode_header_block(raw, 0, raw.index(b"body")) == (
+        "Subject: café crème\nX-Two: a\nX-Three: b"  # words of two fields are not joined
+    )
+
+
+def test_decode_header_block_with_mixed_8bit_lines() -> None:
+    raw = corpus("junk_8bit_headers.eml")
+    text = decode_header_block(raw, 0, raw.index(b"\r\n\r\n"))
+    assert text.splitlines()[:2] == [
+        "From: Jérôme <jerome@example.com>",
+        "To: Élise <elise@example.org>",
+    ]

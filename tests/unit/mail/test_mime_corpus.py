@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from courriel.mail import MAX_DEPTH, MAX_PARTS, Part, parse_message
+from courriel.mail import MAX_DEPTH, MAX_PARTS, Part, extract_text, parse_message
 from courriel.mail.mime import split_multipart
 
 from .support import ALL_FILES, check_offsets, corpus, count_parts, tree
@@ -343,3 +343,30 @@ def test_message_global_is_descended_into() -> None:
     assert root.message is not None
     assert root.envelope is not None
     assert root.envelope.subject == "=?utf-8?q?h=C3=A9?="
+
+
+def test_pathological_header_values_stay_cheap() -> None:
+    huge = b"(" * 300_000 + b"x" * 300_000
+    raw = (
+        b"Content-Type: text/plain; " + b"p=1; " * 100_000 + b"\r\n"
+        b"Content-Disposition: attachment; " + huge + b"\r\n"
+        b"To: " + b"a@b, " * 200_000 + b"\r\n"
+        b"Cc: " + huge + b"\r\n"
+        b"Date: " + huge + b"\r\n"
+        b"Subject: " + b"[x] " * 200_000 + b"=?" * 100_000 + b"\r\n"
+        b"References: " + b"<a@b> " * 200_000 + b"\r\n\r\n"
+        b"body"
+    )
+    parsed = parse_message(raw)  # must return in well under a second
+    check_offsets(parsed, raw)
+    assert len(parsed.envelope.to) == 1_000
+    assert parsed.summary.date is None
+    assert len(parsed.summary.references) == 256
+    assert len(parsed.root.params) < 20_000
+
+
+def test_html_without_closing_brackets_stays_cheap() -> None:
+    raw = b"Content-Type: text/html\r\n\r\n" + b"<a" * 500_000
+    parsed = parse_message(raw)
+    assert parsed.preview.startswith("<a<a")
+    assert extract_text(raw, parsed.root).startswith("<a<a")

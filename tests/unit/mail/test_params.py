@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from courriel.mail import decode_params, get_param, parse_content_type, parse_disposition
-from courriel.mail.params import strip_comments
+from courriel.mail.params import parse_content_type_general, strip_comments
 
 
 def test_content_type_with_quoted_and_plain_params() -> None:
@@ -70,3 +73,14 @@ def test_duplicate_names_keep_the_first() -> None:
 
 def test_strip_comments_keeps_quoted_parentheses() -> None:
     assert strip_comments('a (b (nested) c) "(kept)" d') == 'a  "(kept)" d'
+
+
+_pieces = st.sampled_from(
+    ["text", "/", "plain", ";", " ", "\t", "charset", "=", '"', "utf-8", "a b", "\\", "(", ")",
+     "----=_Part_1", "x/y", "é", ":", "@"]
+)
+
+
+@given(st.lists(_pieces, max_size=12).map("".join))
+def test_fast_path_agrees_with_the_general_parser(value: str) -> None:
+    assert parse_content_type(value) == parse_content_type_general(value)

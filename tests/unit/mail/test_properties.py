@@ -10,10 +10,12 @@ from courriel.mail import (
     ParsedMessage,
     Part,
     decode,
+    decode_header_block,
     encode,
     extract_text,
     parse_message,
-    section_range,
+    part_range,
+    split_header_fields,
 )
 
 from .support import ALL_FILES, check_offsets, corpus
@@ -69,9 +71,17 @@ def _check(raw: bytes) -> ParsedMessage:
     assert decode(encode(parsed)) == parsed
     assert len(parsed.preview) <= 256  # RFC 8970 §4
     extract_text(raw, parsed.root)
+    decode_header_block(raw, 0, parsed.header_size)
+    previous_end = 0
+    for field in split_header_fields(raw, 0, parsed.header_size):
+        assert previous_end <= field.start < field.end <= parsed.header_size
+        assert raw[field.start : field.end].startswith(field.name.encode("utf-8", "replace")) or (
+            "\ufffd" in field.name
+        )
+        previous_end = field.end
     for path in _paths(parsed.root, (), True):
         for text in ("", "HEADER", "TEXT", "MIME"):
-            found = section_range(parsed.root, path, text)
+            found = part_range(parsed.root, path, text)
             if found is not None:
                 assert 0 <= found[0] <= found[1] <= len(raw)
     return parsed

@@ -71,10 +71,26 @@ def reference_content(
             "INSERT INTO blob_data (blob_id, data) VALUES (?, ?)", (blob_id, content.data)
         )
     connection.execute(
-        "INSERT INTO blob_text (rowid, headers, body) VALUES (?, ?, ?)",
+        "INSERT INTO text_pending (blob_id, headers, body) VALUES (?, ?, ?)",
         (blob_id, summary.headers, content.body_text),
     )
     return blob_id
+
+
+def index_pending_text(connection: sqlite3.Connection, limit: int) -> int:
+    """Move up to ``limit`` pending texts into the full-text index in one statement pair;
+    the number still pending after."""
+    connection.execute(
+        "INSERT INTO blob_text (rowid, headers, body) "
+        "SELECT blob_id, headers, body FROM text_pending ORDER BY blob_id LIMIT ?",
+        (limit,),
+    )
+    connection.execute(
+        "DELETE FROM text_pending WHERE blob_id IN "
+        "(SELECT blob_id FROM text_pending ORDER BY blob_id LIMIT ?)",
+        (limit,),
+    )
+    return int(connection.execute("SELECT count(*) FROM text_pending").fetchone()[0])
 
 
 def release_content(connection: sqlite3.Connection, counts: dict[int, int], now: float) -> None:
@@ -106,6 +122,7 @@ def collect_garbage(
         return []
     ids = [(row[0],) for row in rows]
     connection.executemany("DELETE FROM blob_data WHERE blob_id = ?", ids)
+    connection.executemany("DELETE FROM text_pending WHERE blob_id = ?", ids)
     connection.executemany("DELETE FROM blob WHERE id = ?", ids)
     delete_files([row[1] for row in rows if not row[2]])
     return [row[1] for row in rows]

@@ -27,7 +27,7 @@ from courriel.storage.records import (
     Usage,
 )
 from courriel.storage.sqlite import mailboxes, messages
-from courriel.storage.sqlite.content import FileExists, collect_garbage
+from courriel.storage.sqlite.content import FileExists, collect_garbage, index_pending_text
 from courriel.storage.sqlite.engine import SqliteEngine
 from courriel.storage.sqlite.search import search_uids
 
@@ -227,6 +227,9 @@ class SqliteMailRepo:
 
     async def search(self, mailbox_id: int, key: SearchKey) -> list[int]:
         return await self._engine.read(partial(search_uids, mailbox_id=mailbox_id, key=key))
+
+    async def index_pending_text(self, limit: int) -> int:
+        return await self._engine.write(partial(index_pending_text, limit=limit))
 
     async def usage(self, account_id: int) -> Usage:
         def read(connection: sqlite3.Connection) -> Usage:

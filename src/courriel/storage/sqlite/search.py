@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -62,8 +63,29 @@ def _header_contains(headers: str | None, name: str, needle: str) -> bool:
     return False
 
 
+def _words_match(text: str | None, words: str) -> bool:
+    """Text not yet in the FTS index, matched like the index would: the words in order,
+    the last one as a prefix, case and diacritics aside."""
+    if text is None:
+        return False
+    found = _fold(" ".join(_WORD.findall(text)))
+    wanted = _fold(words)
+    index = found.find(wanted)
+    while index >= 0:
+        if index == 0 or found[index - 1] == " ":
+            return True
+        index = found.find(wanted, index + 1)
+    return False
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def register_functions(connection: sqlite3.Connection) -> None:
     """SQL functions the compiled queries use; called on every reader connection."""
+    connection.create_function("courriel_words", 2, _words_match, deterministic=True)
     connection.create_function("courriel_contains", 2, _contains, deterministic=True)
     connection.create_function("courriel_header", 3, _header_contains, deterministic=True)
 
@@ -122,12 +144,22 @@ def _header_contains_key(key: HeaderContains) -> Compiled:
 
 
 def _text_contains(key: TextContains) -> Compiled:
+    """TEXT/BODY: the FTS5 index, plus text still waiting to be indexed (``text_pending``)."""
     phrase = fts_query(key.value)
     if phrase is None:
         return "1", []
+    words = " ".join(_WORD.findall(key.value))
     if key.scope == "body":
-        phrase = "body : " + phrase
-    return "b.id IN (SELECT rowid FROM blob_text WHERE blob_text MATCH ?)", [phrase]
+        indexed, pending, parameters = "body : " + phrase, "courriel_words(p.body, ?)", [words]
+    else:
+        indexed = phrase
+        pending = "(courriel_words(p.headers, ?) OR courriel_words(p.body, ?))"
+        parameters = [words, words]
+    return (
+        "(b.id IN (SELECT rowid FROM blob_text WHERE blob_text MATCH ?) "
+        f"OR b.id IN (SELECT p.blob_id FROM text_pending p WHERE {pending}))",
+        [indexed, *parameters],
+    )
 
 
 def _combine(keys: tuple[SearchKey, ...], joiner: str, empty: str) -> Compiled:

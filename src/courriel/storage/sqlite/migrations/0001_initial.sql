@@ -151,3 +151,12 @@ CREATE INDEX thread_ref_thread ON thread_ref(account_id, thread_id);
 CREATE VIRTUAL TABLE blob_text USING fts5(
     headers, body, content='', tokenize='unicode61 remove_diacritics 2'
 );
+
+-- Text of new content waiting for the full-text index. Written in the delivery transaction
+-- (durable with the message), moved into blob_text in large batches by index_pending_text:
+-- one FTS5 segment per batch instead of one per group commit. Searches scan it too.
+CREATE TABLE text_pending (
+    blob_id     INTEGER PRIMARY KEY,
+    headers     TEXT NOT NULL,
+    body        TEXT NOT NULL
+);
