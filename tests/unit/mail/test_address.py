@@ -23,18 +23,28 @@ END = Address(None, None, None, None)
     ("text", "expected"),
     [
         ("alice@example.com", [Address(None, None, "alice", "example.com")]),
-        ("Alice Example <alice@example.com>", [
-            Address("Alice Example", None, "alice", "example.com"),
-        ]),
-        ('"Doe, John" <j@x.org>, c@y', [
-            Address("Doe, John", None, "j", "x.org"), Address(None, None, "c", "y"),
-        ]),
+        (
+            "Alice Example <alice@example.com>",
+            [
+                Address("Alice Example", None, "alice", "example.com"),
+            ],
+        ),
+        (
+            '"Doe, John" <j@x.org>, c@y',
+            [
+                Address("Doe, John", None, "j", "x.org"),
+                Address(None, None, "c", "y"),
+            ],
+        ),
         ("bob@example.org (Bob Smith)", [Address("Bob Smith", None, "bob", "example.org")]),
         ("Bob (the builder) <bob@x>", [Address("Bob", None, "bob", "x")]),
         ('"john doe"@example.com', [Address(None, None, "john doe", "example.com")]),
-        ("<@a.example,@b.example:joe@c.example>", [
-            Address(None, "@a.example,@b.example", "joe", "c.example"),
-        ]),
+        (
+            "<@a.example,@b.example:joe@c.example>",
+            [
+                Address(None, "@a.example,@b.example", "joe", "c.example"),
+            ],
+        ),
         ("=?utf-8?Q?J=C3=B6rg?= <j@x>", [Address("=?utf-8?Q?J=C3=B6rg?=", None, "j", "x")]),
         ("A <a@[192.0.2.1]>", [Address("A", None, "a", "[192.0.2.1]")]),
         ("john", [Address(None, None, "john", "")]),  # missing domain: "" never None
@@ -65,10 +75,13 @@ def test_groups_use_imap_markers() -> None:
 
 def test_empty_and_unclosed_groups() -> None:
     assert list(parse_address_list("Undisclosed recipients:;")) == [
-        Address(None, None, "Undisclosed recipients", None), END,
+        Address(None, None, "Undisclosed recipients", None),
+        END,
     ]
     assert list(parse_address_list("G: a@x")) == [
-        Address(None, None, "G", None), Address(None, None, "a", "x"), END,
+        Address(None, None, "G", None),
+        Address(None, None, "a", "x"),
+        END,
     ]
 
 

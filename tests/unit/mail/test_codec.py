@@ -31,7 +31,7 @@ def test_lone_surrogates_round_trip() -> None:
     assert decode(encode(parsed)) == parsed
 
 
-@pytest.mark.parametrize("data", [b"", b"{}", b"[2]", b"[1, 0]", b"\xff", b"[1,0,[],[],[],\"\"]"])
+@pytest.mark.parametrize("data", [b"", b"{}", b"[2]", b"[1, 0]", b"\xff", b'[1,0,[],[],[],""]'])
 def test_bad_data_raises_decode_error(data: bytes) -> None:
     with pytest.raises(DecodeError):
         decode(data)

@@ -34,15 +34,24 @@ def test_parse(text: str, expected: int) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "garbage", "Sat, 29 Feb 2023 10:00:00 +0000", "32 Jan 2024 10:00:00 +0000",
-     "1 Foo 2024 10:00:00 +0000", "1 Jan 2024 25:00:00 +0000", None],
+    [
+        "",
+        "garbage",
+        "Sat, 29 Feb 2023 10:00:00 +0000",
+        "32 Jan 2024 10:00:00 +0000",
+        "1 Foo 2024 10:00:00 +0000",
+        "1 Jan 2024 25:00:00 +0000",
+        None,
+    ],
 )
 def test_unparsable(text: str | None) -> None:
     assert parse_date(text) is None
 
 
-@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(9998, 12, 31)),
-       st.integers(-23 * 60 - 59, 23 * 60 + 59))
+@given(
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(9998, 12, 31)),
+    st.integers(-23 * 60 - 59, 23 * 60 + 59),
+)
 def test_round_trip_with_stdlib_formatting(moment: datetime, offset: int) -> None:
     aware = moment.replace(microsecond=0, tzinfo=timezone(timedelta(minutes=offset)))
     assert parse_date(format_datetime(aware)) == int(aware.astimezone(UTC).timestamp())

@@ -78,11 +78,15 @@ def test_mailboxes_agree(name: str, field: str) -> None:
     values = message.get_all(field)
     envelope = parse_message(raw).envelope
     ours = {
-        "from": envelope.from_, "to": envelope.to, "cc": envelope.cc, "bcc": envelope.bcc,
+        "from": envelope.from_,
+        "to": envelope.to,
+        "cc": envelope.cc,
+        "bcc": envelope.bcc,
         "reply-to": envelope.reply_to if values else (),
     }[field]
     theirs = [
-        pair for pair in getaddresses([str(value) for value in values or []])
+        pair
+        for pair in getaddresses([str(value) for value in values or []])
         # compat32 misreads an obsolete route "<@a,@b:x@y>" as extra addresses "@b".
         if pair[1] and not pair[1].startswith("@")
     ]
@@ -95,8 +99,11 @@ def test_header_fields_agree(name: str) -> None:
     raw = corpus(name)
     message = _stdlib(raw)
     envelope = parse_message(raw).envelope
-    for field, ours in (("subject", envelope.subject), ("date", envelope.date),
-                        ("message-id", envelope.message_id)):
+    for field, ours in (
+        ("subject", envelope.subject),
+        ("date", envelope.date),
+        ("message-id", envelope.message_id),
+    ):
         value = message.get(field)
         expected = None if value is None else " ".join(str(value).split())
         assert (None if ours is None else " ".join(ours.split())) == expected

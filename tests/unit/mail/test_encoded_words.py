@@ -66,8 +66,10 @@ def test_decode_header_value_reads_latin1_junk() -> None:
 
 
 def test_decode_header_block() -> None:
-    raw = (b"Subject: =?utf-8?q?caf=C3=A9?=\r\n =?utf-8?q?_cr=C3=A8me?=\r\n"
-           b"X-Two: =?utf-8?q?a?=\r\nX-Three: =?utf-8?q?b?=\r\n\r\nbody")
+    raw = (
+        b"Subject: =?utf-8?q?caf=C3=A9?=\r\n =?utf-8?q?_cr=C3=A8me?=\r\n"
+        b"X-Two: =?utf-8?q?a?=\r\nX-Three: =?utf-8?q?b?=\r\n\r\nbody"
+    )
     assert decode_header_block(raw, 0, raw.index(b"body")) == (
         "Subject: café crème\nX-Two: a\nX-Three: b"  # words of two fields are not joined
     )

@@ -49,8 +49,10 @@ def test_group_addresses_in_the_envelope() -> None:
         Address(None, None, None, None),
         Address(None, None, "victor", "example.org"),
     )
-    assert envelope.cc == (Address(None, None, "Undisclosed recipients", None),
-                           Address(None, None, None, None))
+    assert envelope.cc == (
+        Address(None, None, "Undisclosed recipients", None),
+        Address(None, None, None, None),
+    )
     assert envelope.bcc == (
         Address(None, "@relay1.example,@relay2.example", "walter", "example.org"),
     )

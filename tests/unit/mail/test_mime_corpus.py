@@ -88,10 +88,13 @@ def test_nested_three_levels() -> None:
     assert tree(root) == (
         "multipart/mixed",
         [
-            ("multipart/alternative", [
-                "text/plain",
-                ("multipart/related", ["text/html", "image/png"]),
-            ]),
+            (
+                "multipart/alternative",
+                [
+                    "text/plain",
+                    ("multipart/related", ["text/html", "image/png"]),
+                ],
+            ),
             "text/csv",
         ],
     )

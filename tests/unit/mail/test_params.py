@@ -11,7 +11,9 @@ from courriel.mail.params import parse_content_type_general, strip_comments
 
 def test_content_type_with_quoted_and_plain_params() -> None:
     assert parse_content_type('Text/HTML; charset="UTF-8"; format=flowed') == (
-        "text", "html", (("charset", "UTF-8"), ("format", "flowed")),
+        "text",
+        "html",
+        (("charset", "UTF-8"), ("format", "flowed")),
     )
 
 
@@ -28,13 +30,16 @@ def test_invalid_content_types() -> None:
 
 def test_unquoted_value_with_spaces_and_equals() -> None:
     assert parse_content_type("a/b; name=my file.pdf; boundary=----=_Part_1") == (
-        "a", "b", (("name", "my file.pdf"), ("boundary", "----=_Part_1")),
+        "a",
+        "b",
+        (("name", "my file.pdf"), ("boundary", "----=_Part_1")),
     )
 
 
 def test_disposition() -> None:
     assert parse_disposition('Attachment; filename="x.pdf"') == (
-        "Attachment", (("filename", "x.pdf"),),
+        "Attachment",
+        (("filename", "x.pdf"),),
     )
     assert parse_disposition(";;") is None
 
@@ -76,8 +81,27 @@ def test_strip_comments_keeps_quoted_parentheses() -> None:
 
 
 _pieces = st.sampled_from(
-    ["text", "/", "plain", ";", " ", "\t", "charset", "=", '"', "utf-8", "a b", "\\", "(", ")",
-     "----=_Part_1", "x/y", "é", ":", "@"]
+    [
+        "text",
+        "/",
+        "plain",
+        ";",
+        " ",
+        "\t",
+        "charset",
+        "=",
+        '"',
+        "utf-8",
+        "a b",
+        "\\",
+        "(",
+        ")",
+        "----=_Part_1",
+        "x/y",
+        "é",
+        ":",
+        "@",
+    ]
 )
 
 

@@ -21,17 +21,17 @@ from courriel.mail import (
 from .support import ALL_FILES, check_offsets, corpus
 
 _FRAGMENTS = [
-    b"Content-Type: multipart/mixed; boundary=\"b\"\r\n",
+    b'Content-Type: multipart/mixed; boundary="b"\r\n',
     b"Content-Type: multipart/alternative; boundary=b2\r\n",
-    b"Content-Type: multipart/digest; boundary=\"b\"\n",
+    b'Content-Type: multipart/digest; boundary="b"\n',
     b"Content-Type: message/rfc822\r\n",
     b"Content-Type: text/html; charset=utf-8\r\n",
     b"Content-Type: text/plain; charset*=utf-8''%C3%A9; name*0=a; name*1*=%FF\r\n",
     b"Content-Transfer-Encoding: base64\r\n",
     b"Content-Transfer-Encoding: quoted-printable\r\n",
-    b"Content-Disposition: attachment; filename=\"x\"\r\n",
+    b'Content-Disposition: attachment; filename="x"\r\n',
     b"Subject: =?utf-8?B?w6k=?= =?bogus?Q?=FF?=\r\n",
-    b"From: A <a@b>, (c) \"d\" <@r:e@f>; g:;\r\n",
+    b'From: A <a@b>, (c) "d" <@r:e@f>; g:;\r\n',
     b"Date: Tue, 2 Jan 2024 10:00:00 +0100\r\n",
     b"References: <a@b> <c@d>\r\n",
     b" continued\r\n",

@@ -55,9 +55,11 @@ def test_attachments() -> None:
     assert parse_message(corpus("rfc822_attached.eml")).summary.has_attachment
     assert parse_message(corpus("rfc2231_filename.eml")).summary.has_attachment
     assert not parse_message(corpus("simple_text.eml")).summary.has_attachment
-    signed = (b'Content-Type: multipart/signed; boundary="s"\r\n\r\n--s\r\n\r\ntext\r\n'
-              b'--s\r\nContent-Type: application/pgp-signature; name="signature.asc"\r\n\r\n'
-              b"sig\r\n--s--")
+    signed = (
+        b'Content-Type: multipart/signed; boundary="s"\r\n\r\n--s\r\n\r\ntext\r\n'
+        b'--s\r\nContent-Type: application/pgp-signature; name="signature.asc"\r\n\r\n'
+        b"sig\r\n--s--"
+    )
     assert not parse_message(signed).summary.has_attachment
 
 
@@ -68,7 +70,9 @@ def test_message_ids() -> None:
     assert message_ids("<>") == ()
     assert message_ids(None) == ()
     assert message_ids(" ".join(f"<{i}@x>" for i in range(1000)), limit=3) == (
-        "997@x", "998@x", "999@x",
+        "997@x",
+        "998@x",
+        "999@x",
     )
 
 

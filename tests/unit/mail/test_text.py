@@ -34,8 +34,10 @@ def test_preview_is_empty_without_text() -> None:
 
 
 def test_preview_from_html_only() -> None:
-    raw = (b"Content-Type: text/html\r\n\r\n<html><head><title>T</title><style>x{}</style></head>"
-           b"<body><p>Hello&nbsp;<b>world</b></p><script>evil()</script></body></html>")
+    raw = (
+        b"Content-Type: text/html\r\n\r\n<html><head><title>T</title><style>x{}</style></head>"
+        b"<body><p>Hello&nbsp;<b>world</b></p><script>evil()</script></body></html>"
+    )
     assert parse_message(raw).preview == "Hello world"
 
 
@@ -54,8 +56,10 @@ def test_preview_reads_past_a_long_quote() -> None:
 
 
 def test_html_to_text() -> None:
-    markup = ("<!DOCTYPE html><html><head><style>p{}</style></head><body><!-- hidden -->"
-              "<p>One&amp;Two</p><div>Three</div><script>var x = '<p>';</script>&#233;</body>")
+    markup = (
+        "<!DOCTYPE html><html><head><style>p{}</style></head><body><!-- hidden -->"
+        "<p>One&amp;Two</p><div>Three</div><script>var x = '<p>';</script>&#233;</body>"
+    )
     assert html_to_text(markup).split() == ["One&Two", "Three", "é"]
 
 
@@ -83,7 +87,9 @@ def test_alternative_without_plain_uses_the_richest_part() -> None:
 
 
 def test_inline_text_with_a_filename_is_read_but_attachments_are_not() -> None:
-    raw = (b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
-           b'--b\r\nContent-Disposition: inline; filename="a.txt"\r\n\r\nshown\r\n'
-           b'--b\r\nContent-Disposition: attachment; filename="b.txt"\r\n\r\nhidden\r\n--b--\r\n')
+    raw = (
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b'--b\r\nContent-Disposition: inline; filename="a.txt"\r\n\r\nshown\r\n'
+        b'--b\r\nContent-Disposition: attachment; filename="b.txt"\r\n\r\nhidden\r\n--b--\r\n'
+    )
     assert extract_text(raw, parse_message(raw).root) == "shown"

@@ -1,0 +1,74 @@
+"""The parse worker pool: same results as in-process parsing, survives a dying worker."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+from courriel.mailstore.ingest import prepare_content
+from courriel.mailstore.parsing import ParsePool
+from support.services import temporary_services
+
+MESSAGES = [
+    b"Subject: =?utf-8?q?caf=C3=A9?=\r\nFrom: A <a@example.net>\r\nMessage-ID: <x@y>\r\n"
+    b"References: <r1@y> <r2@y>\r\n\r\nbody words here\r\n",
+    b'Content-Type: multipart/alternative; boundary="b"\r\n\r\n--b\r\n'
+    b"Content-Type: text/plain\r\n\r\nplain part\r\n--b\r\nContent-Type: text/html\r\n\r\n"
+    b"<p>html part</p>\r\n--b--\r\n",
+    b"",
+    b"\xff\xfe garbage without headers",
+    b"Subject: big\r\n\r\n" + b"x" * 200_000,
+]
+
+
+async def test_worker_results_equal_in_process_results() -> None:
+    pool = ParsePool(inline_limit=128 * 1024, workers=1)
+    await pool.start()
+    try:
+        for raw in MESSAGES:
+            remote = await pool.prepare(raw)
+            assert remote == prepare_content(raw, 128 * 1024)
+        results = await asyncio.gather(*(pool.prepare(raw) for raw in MESSAGES * 20))
+        assert results == [prepare_content(raw, 128 * 1024) for raw in MESSAGES * 20]
+    finally:
+        await pool.close()
+
+
+async def test_a_killed_worker_loses_no_request() -> None:
+    pool = ParsePool(inline_limit=128 * 1024, workers=1)
+    await pool.start()
+    try:
+        [worker] = pool._workers
+        pending = [asyncio.ensure_future(pool.prepare(raw)) for raw in MESSAGES * 50]
+        await asyncio.sleep(0)
+        os.kill(worker.process.pid, signal.SIGKILL)
+        results = await asyncio.gather(*pending)
+        assert results == [prepare_content(raw, 128 * 1024) for raw in MESSAGES * 50]
+        # A new worker takes over for the next messages.
+        again = await pool.prepare(MESSAGES[0])
+        assert again == prepare_content(MESSAGES[0], 128 * 1024)
+        assert pool._workers and pool._workers[0].process.pid != worker.process.pid
+    finally:
+        await pool.close()
+    assert all(w.process.returncode is not None for w in [worker])
+
+
+async def test_lone_messages_are_parsed_in_process(tmp_path: Path) -> None:
+    async with temporary_services(tmp_path, parse_workers=1) as services:
+        await services.directory.add_domain("example.test", dkim=False)
+        account = await services.directory.add_account("a@example.test", None)
+        inbox = await services.mailstore.get_mailbox(account.id, "INBOX")
+        await services.mailstore.append(account.id, inbox.id, [(MESSAGES[0], [], None)])
+        assert services.mailstore.parser._workers == []  # no worker needed for one message
+        await asyncio.gather(
+            *(
+                services.mailstore.append(account.id, inbox.id, [(raw, [], None)])
+                for raw in MESSAGES * 4
+            )
+        )
+        assert len(services.mailstore.parser._workers) == 1
+        records = await services.mailstore.fetch(inbox.id, list(range(1, 22)))
+        for record in records:
+            assert await services.mailstore.read_message(record) in MESSAGES
