@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from courriel.config import Config
 from courriel.config.load import default_config
+from courriel.core.clock import Clock
 from courriel.directory.passwords import FAST_TEST_PARAMETERS, PasswordHasher
 from courriel.runtime.services import Services, open_services
 
 
 @asynccontextmanager
-async def temporary_services(data_dir: Path, parse_workers: int = 0) -> AsyncIterator[Services]:
-    """Services over a fresh store in ``data_dir``, with cheap password hashing."""
+async def temporary_services(
+    data_dir: Path,
+    parse_workers: int = 0,
+    *,
+    clock: Clock | None = None,
+    configure: Callable[[Config], Config] | None = None,
+) -> AsyncIterator[Services]:
+    """Services over a store in ``data_dir`` (created if new), with cheap password hashing;
+    ``configure`` may change the default config."""
+    config = default_config(data_dir)
+    if configure is not None:
+        config = configure(config)
     services = open_services(
-        default_config(data_dir),
+        config,
         hasher=PasswordHasher(FAST_TEST_PARAMETERS),
         parse_workers=parse_workers,
+        clock=clock,
     )
     try:
         yield services

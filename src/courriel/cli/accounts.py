@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from courriel.cli import access
 from courriel.cli.common import (
     CommandError,
     add_data_option,
@@ -50,6 +51,8 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     quota.add_argument("size", nargs="?", default=None, help="new quota, e.g. '2 GiB'")
     add_data_option(quota)
     quota.set_defaults(handler=account_quota)
+
+    access.register_under(actions)
 
     for name, disabled in (("disable", True), ("enable", False)):
         command = actions.add_parser(

@@ -14,6 +14,7 @@ from courriel.config.metadata import ListenerProtocol, TlsMode
 from courriel.config.reference import render_reference
 from courriel.config.sample import dev_overrides, render_sample
 from courriel.config.schema import (
+    AuthSettings,
     Config,
     EnabledListener,
     LimitsSettings,
@@ -29,6 +30,7 @@ from courriel.config.schema import (
 from courriel.config.types import format_duration, format_size, parse_duration, parse_size
 
 __all__ = [
+    "AuthSettings",
     "Config",
     "ConfigError",
     "EnabledListener",

@@ -432,3 +432,64 @@ class AddressList(ValueKind):
 
     def to_toml(self, value: Any) -> str:
         return "[" + ", ".join(toml_string(address) for address in value) + "]"
+
+
+@dataclass(frozen=True)
+class Text(ValueKind):
+    """A line of text up to ``maximum`` characters, without control characters."""
+
+    maximum: int = 200
+
+    @property
+    def type_name(self) -> str:
+        return "string"
+
+    def parse(self, raw: object) -> str:
+        if not isinstance(raw, str):
+            raise InvalidValue(f"must be a string, got {describe_raw(raw)}")
+        if len(raw) > self.maximum:
+            raise InvalidValue(f"must be at most {self.maximum} characters, got {len(raw)}")
+        if any(ord(character) < 0x20 or ord(character) == 0x7F for character in raw):
+            raise InvalidValue("must not contain control characters")
+        return raw
+
+    def to_toml(self, value: Any) -> str:
+        return toml_string(value)
+
+
+@dataclass(frozen=True)
+class NetworkList(ValueKind):
+    """IP networks in CIDR form (``"192.0.2.0/24"``, ``"2001:db8::/32"``); a bare address is
+    a single-host network. Comma-separated in the environment."""
+
+    @property
+    def type_name(self) -> str:
+        return "array of IP networks"
+
+    def parse(self, raw: object) -> tuple[str, ...]:
+        if not isinstance(raw, list | tuple):
+            raise InvalidValue(
+                f'must be an array of networks like ["192.0.2.0/24"], got {describe_raw(raw)}'
+            )
+        networks: list[str] = []
+        problems: list[str] = []
+        for item in raw:
+            if not isinstance(item, str):
+                problems.append(f"{describe_raw(item)} is not an IP network")
+                continue
+            try:
+                network = ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                problems.append(f"{toml_string(item)} is not an IP network")
+                continue
+            if str(network) not in networks:
+                networks.append(str(network))
+        if problems:
+            raise InvalidValue("; ".join(problems) + ' (write networks as "192.0.2.0/24")')
+        return tuple(networks)
+
+    def parse_text(self, text: str) -> tuple[str, ...]:
+        return self.parse([part for part in text.split(",") if part.strip()])
+
+    def to_toml(self, value: Any) -> str:
+        return "[" + ", ".join(toml_string(network) for network in value) + "]"

@@ -34,6 +34,8 @@ from courriel.config.kinds import (
     FilePath,
     Hostname,
     Integer,
+    NetworkList,
+    Text,
 )
 from courriel.config.metadata import (
     ListenerProtocol,
@@ -352,6 +354,95 @@ class MailboxSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AuthSettings:
+    min_password_length: int = field(
+        default=12,
+        metadata=option(
+            Integer(8, 128),
+            "Shortest password accepted when one is set. Passwords are also refused when they "
+            "contain the account name or are among the most common ones.",
+        ),
+    )
+    plaintext_on_loopback: bool = field(
+        default=False,
+        metadata=option(
+            Boolean(),
+            "Accept passwords without TLS from 127.0.0.1 and ::1 (local scripts and tests). "
+            "Everywhere else, credentials are refused until the connection is encrypted.",
+        ),
+    )
+    max_failures_per_ip: int = field(
+        default=10,
+        metadata=option(
+            Integer(1, 10000),
+            "Failed logins from one IP address (one /64 for IPv6) within `failure_window` "
+            "before that address is banned.",
+        ),
+    )
+    max_failures_per_account: int = field(
+        default=5,
+        metadata=option(
+            Integer(1, 10000),
+            "Failed logins for one account within `failure_window` after which every further "
+            "attempt on it is slowed down (accounts are never locked: that would let anyone "
+            "lock a user out).",
+        ),
+    )
+    failure_window: float = field(
+        default=15 * 60.0,
+        metadata=option(Duration(1.0), "Period over which failed logins are counted."),
+    )
+    failure_delay: float = field(
+        default=0.5,
+        metadata=option(
+            Duration(),
+            "Delay before answering a failed login; it doubles with each further failure "
+            "from the same address, up to `max_failure_delay`.",
+        ),
+    )
+    max_failure_delay: float = field(
+        default=8.0,
+        metadata=option(Duration(), "Longest delay before answering a failed login."),
+    )
+    ban_time: float = field(
+        default=3600.0,
+        metadata=option(
+            Duration(1.0),
+            "How long an address is banned the first time; each new ban of the same address "
+            "lasts twice as long, up to `max_ban_time`.",
+        ),
+    )
+    max_ban_time: float = field(
+        default=7 * 86400.0,
+        metadata=option(Duration(1.0), "Longest ban."),
+    )
+    trusted_networks: tuple[str, ...] = field(
+        default=(),
+        metadata=option(
+            NetworkList(),
+            "Networks whose addresses are never delayed or banned (your office, a "
+            "monitoring host). Their failures are still logged.",
+        ),
+    )
+    security_log: Path = field(
+        default=Path("log/security.log"),
+        metadata=option(
+            FilePath(),
+            "Where logins, failures, bans and changes to 2FA and app passwords are written, "
+            "one JSON object per line.",
+        ),
+    )
+    totp_issuer: str = field(
+        default="",
+        metadata=option(
+            Text(),
+            "Name authenticator apps show for this server's accounts; empty means the "
+            "server's hostname.",
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class LogSettings:
     level: LogLevel = field(
         default="info",
@@ -429,6 +520,10 @@ class Config:
     mailbox: MailboxSettings = field(
         default_factory=MailboxSettings,
         metadata=section("Defaults and housekeeping for users' mailboxes."),
+    )
+    auth: AuthSettings = field(
+        default_factory=AuthSettings,
+        metadata=section("Passwords, brute-force protection and the security log."),
     )
     log: LogSettings = field(
         default_factory=LogSettings, metadata=section("What is logged and how.")

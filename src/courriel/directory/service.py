@@ -8,6 +8,7 @@ recipient resolution. The CLI, the admin UI and tests all go through it. Must no
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 
@@ -20,8 +21,10 @@ from courriel.directory.addresses import (
 from courriel.directory.errors import InvalidAddress, WeakPassword
 from courriel.directory.passwords import PasswordHasher
 from courriel.directory.resolve import Resolution, resolve_recipient
+from courriel.directory.securitylog import SecurityLog
 from courriel.mailauth.dkimkeys import generate_dkim_keys
 from courriel.mailstore.service import MailStore
+from courriel.sasl import new_scram_keys
 from courriel.storage.errors import NotFound
 from courriel.storage.ports import DirectoryRepo
 from courriel.storage.records import AccountRecord, AliasRecord, DkimKeyRecord, DomainRecord
@@ -45,13 +48,15 @@ class Directory:
         hasher: PasswordHasher,
         *,
         default_quota: int = 0,
-        min_password_length: int = 1,
+        min_password_length: int = 12,
+        security_log: SecurityLog | None = None,
     ) -> None:
         self.repo = repo
         self.mailstore = mailstore
         self.hasher = hasher
         self.default_quota = default_quota
         self.min_password_length = min_password_length
+        self.security_log = security_log
 
     # -- domains -----------------------------------------------------------------------------
 
@@ -108,14 +113,14 @@ class Directory:
         """Create an account with its default mailboxes. ``password`` None makes an account
         that cannot log in until one is set."""
         normalized = normalize_address(address)
-        password_hash = None
+        password_hash = scram_keys = None
         if password is not None:
             self.check_password(normalized, password)
-            password_hash = self.hasher.hash(password)
+            password_hash, scram_keys = await self._credentials(password)
         account = await self.repo.add_account(
             normalized,
             password_hash=password_hash,
-            scram_keys=None,
+            scram_keys=scram_keys,
             display_name=display_name,
             quota_bytes=self.default_quota if quota_bytes is None else quota_bytes,
             admin=admin,
@@ -132,10 +137,22 @@ class Directory:
     async def list_accounts(self, domain: str | None = None) -> list[AccountRecord]:
         return await self.repo.list_accounts(None if domain is None else normalize_domain(domain))
 
+    async def _credentials(self, password: str) -> tuple[str, str]:
+        """The argon2id hash and the SCRAM-SHA-256 keys (RFC 5802 §3) of a password."""
+        password_hash = await asyncio.to_thread(self.hasher.hash, password)
+        scram = await asyncio.to_thread(new_scram_keys, password)
+        return password_hash, scram.to_text()
+
     async def set_password(self, address: str, password: str) -> AccountRecord:
         normalized = normalize_address(address)
         self.check_password(normalized, password)
-        return await self.repo.update_account(normalized, password_hash=self.hasher.hash(password))
+        password_hash, scram_keys = await self._credentials(password)
+        account = await self.repo.update_account(
+            normalized, password_hash=password_hash, scram_keys=scram_keys
+        )
+        if self.security_log is not None:
+            self.security_log.write("password-changed", account=normalized)
+        return account
 
     async def set_quota(self, address: str, quota_bytes: int) -> AccountRecord:
         if quota_bytes < 0:

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 from courriel.config import Config
 from courriel.core.clock import Clock, SystemClock
+from courriel.directory.auth import AuthService
 from courriel.directory.passwords import PasswordHasher
+from courriel.directory.securitylog import SecurityLog
 from courriel.directory.service import Directory
 from courriel.mailstore.parsing import ParsePool
 from courriel.mailstore.service import MailStore
@@ -27,11 +29,14 @@ class Services:
     bus: InProcessChangeBus
     mailstore: MailStore
     directory: Directory
+    auth: AuthService
+    security_log: SecurityLog
 
     async def aclose(self) -> None:
         """Stop the parse workers, finish pending writes and close the store."""
         await self.mailstore.close()
         self.store.close()
+        self.security_log.close()
 
 
 def open_services(
@@ -65,10 +70,23 @@ def open_services(
             workers=config.storage.parse_workers if parse_workers is None else parse_workers,
         ),
     )
+    hasher = hasher or PasswordHasher()
+    security_log = SecurityLog(config.auth.security_log, clock)
     directory = Directory(
         store.directory,
         mailstore,
-        hasher or PasswordHasher(),
+        hasher,
         default_quota=config.mailbox.default_quota,
+        min_password_length=config.auth.min_password_length,
+        security_log=security_log,
     )
-    return Services(config, clock, store, bus, mailstore, directory)
+    auth = AuthService(
+        store.directory,
+        store.security,
+        hasher,
+        config.auth,
+        security_log,
+        totp_issuer=config.auth.totp_issuer or config.server.hostname,
+        clock=clock,
+    )
+    return Services(config, clock, store, bus, mailstore, directory, auth, security_log)

@@ -26,8 +26,12 @@ from courriel.storage.records import (
     AccountRecord,
     AliasRecord,
     AppendResult,
+    AppPasswordRecord,
+    AttemptResult,
+    BanRecord,
     Changes,
     CopyResult,
+    DeliveryJob,
     DeliveryOutcome,
     DeliveryTarget,
     DkimKeyRecord,
@@ -40,6 +44,10 @@ from courriel.storage.records import (
     MessageMeta,
     MessageRecord,
     NewMessage,
+    QueuedMessage,
+    QueuedRecipient,
+    QueueRecipientInput,
+    TotpRecord,
     Usage,
 )
 
@@ -299,6 +307,180 @@ class BlobStore(Protocol):
 
     async def delete(self, sha256s: Sequence[str]) -> None:
         """Delete blobs (missing ones ignored). Only garbage collection calls this."""
+        ...
+
+
+class SecurityRepo(Protocol):
+    """Second factors, app passwords, brute-force counters and bans, server secrets. Every
+    write is durable on return; counters and bans survive restarts."""
+
+    async def add_app_password(
+        self, account_id: int, name: str, digest: str, protocols: Sequence[str]
+    ) -> AppPasswordRecord:
+        """Store an app password. Raises ``AlreadyExists`` (name taken for this account) or
+        ``NotFound`` (account)."""
+        ...
+
+    async def list_app_passwords(self, account_id: int) -> list[AppPasswordRecord]:
+        """The account's app passwords, oldest first."""
+        ...
+
+    async def find_app_password(self, account_id: int, digest: str) -> AppPasswordRecord | None:
+        """The account's app password with this digest, or None."""
+        ...
+
+    async def revoke_app_password(self, account_id: int, name: str) -> None:
+        """Delete an app password. Raises ``NotFound``."""
+        ...
+
+    async def touch_app_password(self, app_password_id: int, when: float, ip: str) -> None:
+        """Record a use (time and client IP)."""
+        ...
+
+    async def get_totp(self, account_id: int) -> TotpRecord | None:
+        """The account's TOTP record, or None."""
+        ...
+
+    async def set_totp(self, account_id: int, secret: str, enabled: bool) -> TotpRecord:
+        """Create or replace the account's TOTP secret (``last_step`` reset to 0)."""
+        ...
+
+    async def enable_totp(self, account_id: int, step: int) -> None:
+        """Mark the secret confirmed, with ``step`` as the last step used. Raises
+        ``NotFound``."""
+        ...
+
+    async def delete_totp(self, account_id: int) -> None:
+        """Remove the second factor and the recovery codes (no error when absent)."""
+        ...
+
+    async def use_totp_step(self, account_id: int, step: int) -> bool:
+        """Atomically accept ``step`` if it is after the last one used (RFC 6238 §5.2);
+        False when it was already used (a replay) or there is no enabled secret."""
+        ...
+
+    async def set_recovery_codes(self, account_id: int, digests: Sequence[str]) -> None:
+        """Replace the account's recovery codes."""
+        ...
+
+    async def unused_recovery_codes(self, account_id: int) -> list[str]:
+        """Digests of the codes not used yet."""
+        ...
+
+    async def use_recovery_code(self, account_id: int, digest: str, when: float) -> bool:
+        """Atomically mark a code used; False when unknown or already used."""
+        ...
+
+    async def record_failure(self, scope: str, now: float, window: float) -> int:
+        """Count a failure for ``scope``; the count restarts when the first counted failure
+        is older than ``window`` seconds. Returns the count including this one."""
+        ...
+
+    async def clear_failures(self, scope: str) -> None:
+        """Forget the failures of ``scope``."""
+        ...
+
+    async def failures(self, scope: str, now: float, window: float) -> int:
+        """Failures of ``scope`` within the window (0 when none)."""
+        ...
+
+    async def ban(
+        self, scope: str, duration: float, max_duration: float, reason: str, now: float
+    ) -> BanRecord:
+        """Ban ``scope``: ``duration`` the first time, doubled at each repeat, at most
+        ``max_duration``; its failure count is cleared."""
+        ...
+
+    async def active_ban(self, scopes: Sequence[str], now: float) -> BanRecord | None:
+        """The first of ``scopes`` banned at ``now``, or None."""
+        ...
+
+    async def list_bans(self, now: float) -> list[BanRecord]:
+        """Bans still in force, soonest to expire first."""
+        ...
+
+    async def unban(self, scope: str) -> bool:
+        """Lift a ban (keeping its repeat count); False when there was none in force."""
+        ...
+
+    async def secret(self, name: str, new_value: bytes) -> bytes:
+        """The server secret ``name``, created with ``new_value`` the first time."""
+        ...
+
+
+class QueueRepo(Protocol):
+    """The outbound queue: messages waiting to leave, per-recipient state, leases.
+
+    A worker leases due recipients (``claim``) for a while; a lease that expires (a crashed
+    worker) makes them due again, and ``claim`` pushes ``next_attempt`` past the lease
+    before returning, so a crash never causes a hot retry loop (mox's discipline)."""
+
+    async def enqueue(
+        self,
+        *,
+        sender: str,
+        recipients: Sequence[QueueRecipientInput],
+        data: bytes | None,
+        file: str | None,
+        size: int,
+        envid: str | None,
+        ret: str | None,
+        smtputf8: bool,
+        body: str,
+        account: str | None,
+        now: float,
+        expires: float,
+    ) -> int:
+        """Queue a message (bytes inline, or in ``file`` already written durably); durable on
+        return. Returns its id."""
+        ...
+
+    async def claim(self, now: float, lease: float, limit: int) -> list[DeliveryJob]:
+        """Lease up to ``limit`` due pending recipients, grouped by message and domain."""
+        ...
+
+    async def record(self, results: Sequence[AttemptResult], now: float) -> None:
+        """Store attempt outcomes and end their leases."""
+        ...
+
+    async def mark_delay_notified(self, recipient_ids: Sequence[int]) -> None:
+        """Remember that a delay DSN went out for these recipients."""
+        ...
+
+    async def message(self, message_id: int) -> QueuedMessage | None:
+        """A queued message, or None."""
+        ...
+
+    async def recipients(self, message_id: int) -> list[QueuedRecipient]:
+        """The recipients of a message."""
+        ...
+
+    async def read_body(self, message_id: int) -> bytes | None:
+        """The inline bytes of a message (None when it is in a file)."""
+        ...
+
+    async def list_messages(self) -> list[tuple[QueuedMessage, list[QueuedRecipient]]]:
+        """Every queued message with its recipients, oldest first."""
+        ...
+
+    async def set_state(
+        self,
+        message_id: int | None,
+        from_states: Sequence[str],
+        to_state: str,
+        next_attempt: float | None = None,
+    ) -> int:
+        """Move recipients (of one message, or all when None) from one of ``from_states`` to
+        ``to_state`` (hold, release, retry now); returns how many changed."""
+        ...
+
+    async def finished(self) -> list[QueuedMessage]:
+        """Messages none of whose recipients is pending or held any more."""
+        ...
+
+    async def delete(self, message_id: int) -> QueuedMessage | None:
+        """Remove a message and its recipients; returns it (its file is the caller's to
+        remove), or None."""
         ...
 
 

@@ -306,3 +306,110 @@ class MailboxChange:
     """``added``, ``flags``, ``expunged``, ``mailbox-created``, ``mailbox-deleted``,
     ``mailbox-renamed``, ``subscriptions``."""
     uids: tuple[int, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class AppPasswordRecord:
+    """An app password: ``digest`` is SHA-256 of the generated secret; ``protocols`` the ones
+    it opens (``imap``, ``pop3``, ``smtp``, ``dav``, ``activesync``)."""
+
+    id: int
+    account_id: int
+    name: str
+    digest: str
+    protocols: tuple[str, ...]
+    created: float
+    last_used: float | None
+    last_ip: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TotpRecord:
+    """A TOTP secret (RFC 6238); ``enabled`` once a first code confirmed it; ``last_step``
+    is the last time step accepted (a code is never accepted twice)."""
+
+    account_id: int
+    secret: str
+    enabled: bool
+    last_step: int
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class BanRecord:
+    """A temporary ban of a scope (``ip:...`` or ``account:...``) until ``until``; ``count``
+    is how many times the scope was banned (bans grow with repeats)."""
+
+    scope: str
+    until: float
+    count: int
+    reason: str
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRecipientInput:
+    """A recipient to queue, with its RFC 3461 parameters."""
+
+    address: str
+    notify: str | None = None
+    orcpt: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMessage:
+    """A message in the outbound queue. ``sender`` ``""`` is the null sender."""
+
+    id: int
+    sender: str
+    size: int
+    file: str | None
+    envid: str | None
+    ret: str | None
+    smtputf8: bool
+    body: str
+    account: str | None
+    created: float
+    expires: float
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedRecipient:
+    """One recipient of a queued message: ``state`` is ``pending``, ``held``,
+    ``delivered`` or ``failed``."""
+
+    id: int
+    message_id: int
+    address: str
+    domain: str
+    notify: str | None
+    orcpt: str | None
+    state: str
+    attempts: int
+    next_attempt: float
+    last_error: str | None
+    last_host: str | None
+    delay_notified: bool
+    done: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryJob:
+    """Recipients of one message at one domain, leased to one worker (one SMTP
+    transaction, RFC 5321 §3.3: many recipients of one domain travel together)."""
+
+    message: QueuedMessage
+    domain: str
+    recipients: tuple[QueuedRecipient, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """The outcome of an attempt for one recipient: ``delivered``, ``failed`` (permanent)
+    or ``retry`` (at ``next_attempt``)."""
+
+    recipient_id: int
+    outcome: str
+    error: str | None = None
+    host: str | None = None
+    next_attempt: float | None = None

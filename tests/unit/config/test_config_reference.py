@@ -21,6 +21,8 @@ from courriel.config.kinds import (
     FilePath,
     Hostname,
     Integer,
+    NetworkList,
+    Text,
 )
 from courriel.config.schema import OPTIONS, SECTIONS
 
@@ -85,6 +87,8 @@ def test_each_kind_matches_the_annotation_of_its_field() -> None:
         FilePath: Path,
         Hostname: str,
         AddressList: tuple[str, ...],
+        NetworkList: tuple[str, ...],
+        Text: str,
     }
     for top in SECTIONS:
         for section in top.walk():

@@ -17,7 +17,9 @@ from courriel.storage.fs.blobs import FileBlobStore
 from courriel.storage.sqlite.directory import SqliteDirectoryRepo
 from courriel.storage.sqlite.engine import SqliteEngine
 from courriel.storage.sqlite.mail import SqliteMailRepo
+from courriel.storage.sqlite.queue import SqliteQueueRepo
 from courriel.storage.sqlite.search import register_functions
+from courriel.storage.sqlite.security import SqliteSecurityRepo
 
 DEFAULT_INLINE_LIMIT = 128 * 1024
 
@@ -29,6 +31,8 @@ class EmbeddedStore:
     engine: SqliteEngine
     directory: SqliteDirectoryRepo
     mail: SqliteMailRepo
+    security: SqliteSecurityRepo
+    queue: SqliteQueueRepo
     blobs: FileBlobStore
     inline_limit: int
 
@@ -55,4 +59,12 @@ def open_embedded_store(
         file_exists=lambda sha256: blobs.path_of(sha256).exists(),
         delete_files=blobs.delete_now,
     )
-    return EmbeddedStore(engine, SqliteDirectoryRepo(engine), mail, blobs, inline_limit)
+    return EmbeddedStore(
+        engine,
+        SqliteDirectoryRepo(engine),
+        mail,
+        SqliteSecurityRepo(engine),
+        SqliteQueueRepo(engine),
+        blobs,
+        inline_limit,
+    )

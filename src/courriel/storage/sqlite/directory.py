@@ -244,6 +244,8 @@ class SqliteDirectoryRepo:
             connection.execute("DELETE FROM mailbox WHERE account_id = ?", (account_id,))
             connection.execute("DELETE FROM subscription WHERE account_id = ?", (account_id,))
             connection.execute("DELETE FROM thread_ref WHERE account_id = ?", (account_id,))
+            for table in ("app_password", "totp", "recovery_code"):
+                connection.execute(f"DELETE FROM {table} WHERE account_id = ?", (account_id,))
             connection.execute("DELETE FROM account WHERE id = ?", (account_id,))
 
         await self._engine.write(remove)

@@ -1,0 +1,101 @@
+"""POP3 single-line responses: ``+OK`` and ``-ERR`` with RESP-CODES, and the listings.
+
+Covers the status indicators (RFC 1939 §3), the response grammar and length limit (RFC 2449
+§3, §4), the extended response codes (RFC 2449 §8, RFC 3206, RFC 6856) and the lines of the
+STAT, LIST and UIDL replies (RFC 1939 §5, §7), with the rules for unique-ids (RFC 1939 §7).
+
+Must not: choose reply texts for the session (it passes them), or know about storage.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "MAX_RESPONSE_LINE",
+    "RespCode",
+    "err",
+    "is_valid_unique_id",
+    "ok",
+    "scan_listing",
+    "stat_reply",
+    "unique_id_listing",
+]
+
+CRLF = b"\r\n"
+
+# RFC 2449 §4: the first line of a response, greeting included, is at most 512 octets with
+# its CRLF.
+MAX_RESPONSE_LINE = 512
+
+
+class RespCode(StrEnum):
+    """Extended response codes, sent in brackets after ``-ERR`` (RFC 2449 §8).
+
+    Clients only parse them from servers that announce RESP-CODES (RFC 2449 §6.4) and, for
+    AUTH, AUTH-RESP-CODE (RFC 3206 §6); the CAPA builder announces both.
+    """
+
+    # RFC 3206 §5: the credentials are wrong; asking the user again may help.
+    AUTH = "AUTH"
+    # RFC 3206 §4: the failure is the server's, and temporary; try again later.
+    SYS_TEMP = "SYS/TEMP"
+    # RFC 3206 §4: the failure is the server's, and lasting (account disabled...).
+    SYS_PERM = "SYS/PERM"
+    # RFC 2449 §8.1: the maildrop is locked by another session.
+    IN_USE = "IN-USE"
+    # RFC 2449 §8.1: the user logged in more recently than LOGIN-DELAY allows.
+    LOGIN_DELAY = "LOGIN-DELAY"
+    # RFC 6856: refused because UTF-8 is needed and the client did not enable it.
+    UTF8 = "UTF8"
+
+
+def _status_line(status: bytes, text: str) -> bytes:
+    if "\r" in text or "\n" in text or "\0" in text:
+        # A CR or LF in a reply text would let it forge a second response line.
+        raise ValueError("a POP3 response text cannot contain CR, LF or NUL")
+    line = status + b" " + text.encode("utf-8") + CRLF if text else status + CRLF
+    if len(line) > MAX_RESPONSE_LINE:  # RFC 2449 §4
+        raise ValueError(f"a POP3 response line is at most {MAX_RESPONSE_LINE} octets")
+    return line
+
+
+def ok(text: str = "") -> bytes:
+    """``+OK text`` with its CRLF (RFC 1939 §3)."""
+    return _status_line(b"+OK", text)
+
+
+def err(text: str, code: RespCode | None = None) -> bytes:
+    """``-ERR [CODE] text`` with its CRLF (RFC 1939 §3, RFC 2449 §8)."""
+    if code is not None:
+        text = f"[{code}] {text}" if text else f"[{code}]"
+    return _status_line(b"-ERR", text)
+
+
+def stat_reply(count: int, size: int) -> bytes:
+    """``+OK count size``: the drop listing (RFC 1939 §5 STAT). Nothing may follow it."""
+    return ok(f"{count} {size}")
+
+
+def scan_listing(message_number: int, size: int) -> str:
+    """``number size``: one scan listing of LIST (RFC 1939 §5), a reply's text or a line.
+
+    ``size`` is the message's size on the wire: CRLF line endings, before byte-stuffing
+    (see ``multiline.wire_size``).
+    """
+    return f"{message_number} {size}"
+
+
+def is_valid_unique_id(value: str) -> bool:
+    """RFC 1939 §7: a unique-id is 1 to 70 characters in 0x21–0x7E."""
+    return 1 <= len(value) <= 70 and all("\x21" <= character <= "\x7e" for character in value)
+
+
+def unique_id_listing(message_number: int, unique_id: str) -> str:
+    """``number unique-id``: one line of UIDL (RFC 1939 §7), a reply's text or a line.
+
+    Raises ``ValueError`` for an id outside RFC 1939 §7's rules: that is a server bug.
+    """
+    if not is_valid_unique_id(unique_id):
+        raise ValueError("a POP3 unique-id is 1 to 70 characters in 0x21-0x7E (RFC 1939 §7)")
+    return f"{message_number} {unique_id}"
