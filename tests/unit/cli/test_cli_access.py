@@ -27,7 +27,7 @@ class CodeFromPrintedSecret(io.StringIO):
         self.capsys = capsys
         self.printed = ""
 
-    def readline(self, size: int | None = -1) -> str:
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
         del size
         self.printed = self.capsys.readouterr().out
         secret = re.search(r"key: ([A-Z2-7]+)", self.printed)
