@@ -71,7 +71,7 @@ def enable_2fa(args: argparse.Namespace) -> int:
     async def work(services: Services) -> None:
         enrolment = await services.auth.begin_totp(args.address)
         print("Scan this QR code with an authenticator app, or enter the key by hand.")
-        print(terminal_qr(enrolment.uri))
+        print(terminal_qr(enrolment.uri), end="")
         print(f"key: {enrolment.secret}")
         print(f"uri: {enrolment.uri}")
         print("Code shown by the app: ", end="", flush=True)

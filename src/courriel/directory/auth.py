@@ -39,9 +39,15 @@ from dataclasses import dataclass
 from courriel.config import AuthSettings
 from courriel.core.clock import Clock, SystemClock
 from courriel.directory.addresses import normalize_address
-from courriel.directory.app_passwords import app_password_digest, new_app_password
+from courriel.directory.app_passwords import (
+    PROTOCOLS,
+    app_password_digest,
+    new_app_password,
+    parse_protocols,
+)
 from courriel.directory.errors import DirectoryError, InvalidAddress
 from courriel.directory.passwords import PasswordHasher
+from courriel.directory.policy import normalize_password
 from courriel.directory.securitylog import SecurityLog
 from courriel.directory.totp import (
     match_recovery_code,
@@ -58,9 +64,8 @@ from courriel.storage.records import AccountRecord, AppPasswordRecord, BanRecord
 
 log = logging.getLogger("courriel.auth")
 
-APP_PASSWORD_PROTOCOLS = ("imap", "pop3", "smtp", "dav", "activesync")
+APP_PASSWORD_PROTOCOLS = PROTOCOLS
 """Protocols where, once 2FA is on, only app passwords are accepted."""
-PROTOCOLS = (*APP_PASSWORD_PROTOCOLS, "web")
 FAKE_SCRAM_SECRET = "scram-fake-keys"
 
 
@@ -191,6 +196,7 @@ class AuthService:
                 "login", protocol=protocol, ip=peer_ip, account=username, result="banned"
             )
             return AuthResult(Outcome.BANNED)
+        password = normalize_password(password)
         account = await self._find_account(username)
         if account is None:
             await asyncio.to_thread(self.hasher.dummy_verify, password)
@@ -412,9 +418,10 @@ class AuthService:
         account = await self._account(address)
         if not name.strip():
             raise DirectoryError('an app password needs a name, e.g. "Thunderbird laptop"')
-        unknown = [p for p in protocols if p not in APP_PASSWORD_PROTOCOLS]
-        if unknown or not protocols:
-            raise DirectoryError(f"protocols must be among {', '.join(APP_PASSWORD_PROTOCOLS)}")
+        try:
+            protocols = parse_protocols(",".join(protocols))
+        except ValueError as error:
+            raise DirectoryError(str(error)) from None
         password = new_app_password()
         record = await self.security.add_app_password(
             account.id, name.strip(), app_password_digest(password), protocols

@@ -276,7 +276,8 @@ def _fewest_pieces(folded: str, unleet: str) -> int:
     """How few predictable pieces ``folded`` splits into (a large number when it does not).
 
     A piece is a common word (read through leetspeak too), a run or keyboard walk of three
-    or more, one character repeated, or up to four digits (a year, a PIN).
+    or more, one character repeated, up to four digits (a year, a PIN), or copies of any
+    one stretch ("qwertyqwerty").
     """
     size = len(folded)
     unreachable = _MAX_PIECES + 1
@@ -305,4 +306,17 @@ def _piece_ends(folded: str, unleet: str, start: int) -> set[int]:
     while digits < len(folded) and digits - start < 4 and folded[digits] in _DIGITS:
         digits += 1
     ends.update(range(start + 1, digits + 1))
+    ends.update(_repetition_ends(folded, start))
+    return ends
+
+
+def _repetition_ends(text: str, start: int) -> set[int]:
+    """Ends of two or more copies of one piece from ``start`` ("qwertyqwertyqwerty")."""
+    ends: set[int] = set()
+    for size in range(2, (len(text) - start) // 2 + 1):
+        piece = text[start : start + size]
+        end = start + size
+        while text.startswith(piece, end):
+            end += size
+            ends.add(end)
     return ends

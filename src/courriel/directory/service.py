@@ -16,10 +16,10 @@ from courriel.directory.addresses import (
     normalize_address,
     normalize_alias_source,
     normalize_domain,
-    split_address,
 )
 from courriel.directory.errors import InvalidAddress, WeakPassword
 from courriel.directory.passwords import PasswordHasher
+from courriel.directory.policy import check_password, normalize_password
 from courriel.directory.resolve import Resolution, resolve_recipient
 from courriel.directory.securitylog import SecurityLog
 from courriel.mailauth.dkimkeys import generate_dkim_keys
@@ -92,14 +92,10 @@ class Directory:
     # -- accounts ----------------------------------------------------------------------------
 
     def check_password(self, address: str, password: str) -> None:
-        """Raise ``WeakPassword`` when the policy refuses ``password`` for ``address``."""
-        if len(password) < self.min_password_length:
-            raise WeakPassword(f"a password needs at least {self.min_password_length} characters")
-        if password.strip() != password:
-            raise WeakPassword("a password cannot start or end with spaces")
-        local = split_address(address)[0]
-        if len(local) >= 3 and local in password.lower():
-            raise WeakPassword("a password cannot contain the account's name")
+        """Raise ``WeakPassword`` with every reason the policy refuses ``password``."""
+        reasons = check_password(password, account=address, min_length=self.min_password_length)
+        if reasons:
+            raise WeakPassword("the password " + "; it ".join(reasons))
 
     async def add_account(
         self,
@@ -139,6 +135,7 @@ class Directory:
 
     async def _credentials(self, password: str) -> tuple[str, str]:
         """The argon2id hash and the SCRAM-SHA-256 keys (RFC 5802 §3) of a password."""
+        password = normalize_password(password)
         password_hash = await asyncio.to_thread(self.hasher.hash, password)
         scram = await asyncio.to_thread(new_scram_keys, password)
         return password_hash, scram.to_text()

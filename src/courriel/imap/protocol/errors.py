@@ -3,9 +3,11 @@
 Hierarchy::
 
     ProtocolError                 anything the pure IMAP grammar rejects
-    └── ParseError                a command that cannot be parsed: tagged BAD (or NO for
-                                  BADCHARSET / invalid mailbox names), untagged BAD when
-                                  the tag itself is unreadable (RFC 9051 §7.1.3)
+    ├── ParseError                a command that cannot be parsed: tagged BAD (or NO for
+    │                             BADCHARSET / invalid mailbox names), untagged BAD when
+    │                             the tag itself is unreadable (RFC 9051 §7.1.3)
+    └── UnknownTransferEncoding   BINARY[] of a part whose Content-Transfer-Encoding the
+                                  server cannot decode: NO [UNKNOWN-CTE] (RFC 3516 §4.3)
 
 Framing problems (line too long, literal too big) are not exceptions: the framer returns
 them as ``FramingError`` events so that it keeps reading in step with the client.
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from courriel.imap.protocol.codes import ResponseCode
+from courriel.imap.protocol.codes import UNKNOWN_CTE, ResponseCode
 
 Status = Literal["BAD", "NO"]
 
@@ -52,3 +54,14 @@ class ParseError(ProtocolError):
 
     def __repr__(self) -> str:
         return f"ParseError({self.tag!r}, {self.text!r}, {self.code!r}, status={self.status!r})"
+
+
+class UnknownTransferEncoding(ProtocolError):
+    """BINARY of a part with an encoding we cannot undo (RFC 3516 §4.3: NO [UNKNOWN-CTE])."""
+
+    code = UNKNOWN_CTE
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__(f"Unknown Content-Transfer-Encoding {encoding}")
+        self.encoding = encoding
+        self.text = f"Cannot decode content transfer encoding {encoding!r}"

@@ -42,13 +42,13 @@ _SEQUENCE_SET = re.compile(rb"[0-9*:,$]+")
 _FLAG = re.compile(rb"\\?[^\x00-\x20\x7f-\xff(){%*\"\\\]]+")
 _DATE = re.compile(rb"([0-9]{1,2})-([A-Za-z]{3})-([0-9]{4})")
 _DATE_TIME = re.compile(
-    rb'"([ 0-9]?[0-9])-([A-Za-z]{3})-([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-])([0-9]{2})([0-9]{2})"'
+    rb'"([ 0-9]?[0-9])-([A-Za-z]{3})-([0-9]{4}) '
+    rb'([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-])([0-9]{2})([0-9]{2})"'
 )
 _MONTHS = {
     name: number
     for number, name in enumerate(
-        (b"JAN", b"FEB", b"MAR", b"APR", b"MAY", b"JUN", b"JUL", b"AUG", b"SEP", b"OCT")
-        + (b"NOV", b"DEC"),
+        b"JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(),
         start=1,
     )
 }

@@ -8,7 +8,7 @@ clients that enabled UTF8=ACCEPT (RFC 9051 §5.1, RFC 6855 §3).
 A :data:`Value` is plain Python where it can be: ``None`` is NIL, an ``int`` a number, a
 ``str`` or ``bytes`` a string (quoted when safe, else a literal), a ``tuple`` a
 parenthesised list; :class:`Atom`, :class:`AString`, :class:`Literal` and
-:class:`MailboxName` say more when needed.
+:class:`MailboxName` and :class:`Adjacent` say more when needed.
 
 Must not: decide what to send (``responses`` and ``fetch`` do) or do I/O.
 """
@@ -62,8 +62,25 @@ class MailboxName:
     name: str
 
 
+@dataclass(frozen=True, slots=True)
+class Adjacent:
+    """Values written one after the other without spaces: the ``1*body`` of a multipart
+    BODYSTRUCTURE (RFC 9051 §9 ``body-type-mpart``)."""
+
+    values: tuple[Value, ...]
+
+
 Value: TypeAlias = (
-    int | str | bytes | Atom | AString | Literal | MailboxName | tuple["Value", ...] | None
+    int
+    | str
+    | bytes
+    | Atom
+    | AString
+    | Literal
+    | MailboxName
+    | Adjacent
+    | tuple["Value", ...]
+    | None
 )
 
 
@@ -135,6 +152,9 @@ def write_value(out: list[bytes], value: Value, utf8: bool) -> None:
         out.append(astring(value.text, utf8=utf8))
     elif isinstance(value, MailboxName):
         out.append(mailbox(value.name, utf8=utf8))
+    elif isinstance(value, Adjacent):
+        for item in value.values:
+            write_value(out, item, utf8)
     else:
         out.append(literal(value.data, binary=value.binary))
 

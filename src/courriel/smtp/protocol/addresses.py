@@ -174,7 +174,9 @@ class Path:
 
 
 def _error(reason: str) -> AddressSyntaxError:
-    return AddressSyntaxError(_ADDRESS_SYNTAX.with_text(f"Syntax error in address: {reason}"), reason)
+    return AddressSyntaxError(
+        _ADDRESS_SYNTAX.with_text(f"Syntax error in address: {reason}"), reason
+    )
 
 
 def _literal_ip(content: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
