@@ -13,12 +13,12 @@ import sys
 from collections.abc import Sequence
 
 from courriel import __version__
-from courriel.cli import accounts, aliases, domains, init, security, serve
+from courriel.cli import accounts, aliases, domains, init, queue, security, serve
 from courriel.cli.common import CommandError, Handler
 from courriel.config import ConfigError
 from courriel.core.errors import CourrielError
 
-COMMAND_GROUPS = (init, serve, domains, accounts, aliases, security)
+COMMAND_GROUPS = (init, serve, domains, accounts, aliases, queue, security)
 
 
 def build_parser() -> argparse.ArgumentParser:

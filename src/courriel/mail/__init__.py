@@ -35,7 +35,18 @@ from courriel.mail.address import (
 )
 from courriel.mail.charset import decode_bytes, header_bytes_to_str
 from courriel.mail.codec import DecodeError, decode, encode
+from courriel.mail.compose import (
+    add_missing_headers,
+    encode_header_value,
+    fold_value,
+    format_date,
+    has_header,
+    header_end,
+    header_lines,
+    make_message_id,
+)
 from courriel.mail.dates import parse_date
+from courriel.mail.dsn import RecipientStatus, build_dsn, is_bounce_loop_risk, parse_dsn
 from courriel.mail.encoded_words import (
     decode_encoded_words,
     decode_header_block,
@@ -47,6 +58,7 @@ from courriel.mail.message import ParsedMessage, find_section, parse_message, se
 from courriel.mail.mime import MAX_DEPTH, MAX_PARTS
 from courriel.mail.params import decode_params, get_param, parse_content_type, parse_disposition
 from courriel.mail.part import Part, find_part, iter_parts, part_range
+from courriel.mail.received import received_header, received_protocol, return_path_header
 from courriel.mail.subject import base_subject
 from courriel.mail.summary import Summary, message_ids
 from courriel.mail.text import (
@@ -70,8 +82,11 @@ __all__ = [
     "HeaderField",
     "ParsedMessage",
     "Part",
+    "RecipientStatus",
     "Summary",
+    "add_missing_headers",
     "base_subject",
+    "build_dsn",
     "build_envelope",
     "decode",
     "decode_base64",
@@ -85,25 +100,37 @@ __all__ = [
     "domain_to_ascii",
     "domain_to_unicode",
     "encode",
+    "encode_header_value",
     "extract_text",
     "find_header_end",
     "find_part",
     "find_section",
+    "fold_value",
     "format_address",
     "format_address_list",
+    "format_date",
     "get_param",
+    "has_header",
     "header_bytes_to_str",
+    "header_end",
+    "header_lines",
     "html_to_text",
+    "is_bounce_loop_risk",
     "iter_parts",
+    "make_message_id",
     "message_ids",
     "parse_address_list",
     "parse_content_type",
     "parse_date",
     "parse_disposition",
+    "parse_dsn",
     "parse_message",
     "part_range",
     "part_text",
     "preview_text",
+    "received_header",
+    "received_protocol",
+    "return_path_header",
     "section_range",
     "split_header_fields",
     "unfold",

@@ -60,6 +60,7 @@ _ATEXT = r"A-Za-z0-9!#$%&'*+\-/=?^_`{|}~"
 _DOT_ATOM = re.compile(rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*")
 # RFC 5322 §3.2.5 phrase made of atoms only: a display name that needs no quoting.
 _ATOM_PHRASE = re.compile(rf"[{_ATEXT}]+(?: [{_ATEXT}]+)*")
+_ATOM = re.compile(rf"[{_ATEXT}]+")
 # RFC 5322 §3.6.8 ftext: printable ASCII but the colon.
 _FIELD_NAME = re.compile(r"[!-9;-~]+")
 # RFC 2047 §5 (3): the characters a "Q" word may carry literally when it stands for a word
@@ -115,7 +116,8 @@ def encode_header_value(text: str, *, field_name: str = "") -> str:
     sequence or before a combining mark. Leading and trailing blanks are dropped; blanks
     between words are kept.
 
-    ``decode_encoded_words`` applied to the unfolded value gives ``text`` back.
+    ``decode_encoded_words`` applied to the unfolded value gives ``text`` back. Raises
+    ``ValueError`` for a line break or a lone surrogate (not text that UTF-8 can carry).
     """
     _reject_line_breaks(text)
     start = len(field_name) + 2 if field_name else 0
@@ -148,9 +150,9 @@ def fold_value(field_name: str, parts: Sequence[str]) -> str:
     :func:`header_lines` as it is.
     """
     atoms: list[tuple[str, str]] = []
-    for part in parts:
-        _reject_line_breaks(part)
-        part = part.strip(" \t")
+    for written in parts:
+        _reject_line_breaks(written)
+        part = written.strip(" \t")
         if not part:
             continue
         separator = " " if atoms else ""
@@ -318,21 +320,32 @@ def _needs_encoding(word: str) -> bool:
 
 
 def _unstructured_atoms(text: str, start: int) -> list[tuple[str, str]]:
-    """The words of ``text`` as atoms, runs of words that need it as encoded words.
+    """The words of unstructured ``text`` as atoms (RFC 2047 §5 (1)).
+
+    ``start`` is the column the value starts at. A plain word too long for a line is
+    encoded too, so that it can be cut.
+    """
+    first_word = max(_MIN_ENCODED_WORD, min(_MAX_ENCODED_WORD, _MAX_ENCODED_LINE - start))
+
+    def literal(index: int, separator: str, word: str) -> bool:
+        room = MAX_LINE - (start if index == 0 else 1)
+        return not _needs_encoding(word) and _width(separator) + _width(word) <= room
+
+    return _word_atoms(text, literal, first_word, _MAX_ENCODED_WORD)
+
+
+def _word_atoms(
+    text: str, literal: Callable[[int, str, str], bool], first_max: int, rest_max: int
+) -> list[tuple[str, str]]:
+    """The words of ``text``: those ``literal`` accepts as they are, runs of the others as
+    encoded words.
 
     Adjacent words that need encoding are encoded together, blanks included, because blanks
     between two encoded words are not displayed (RFC 2047 §6.2); the first blank before a
-    run stays literal, as the required separation from the text before (RFC 2047 §5 (1)).
-    A plain word too long for a line is encoded too, so that it can be cut. ``start`` is
-    the column the value starts at.
+    run stays literal, as the required separation from the text before (RFC 2047 §5).
     """
     pairs = _blank_atoms(text)
-    plain = [
-        not _needs_encoding(word)
-        and _width(separator) + _width(word) <= MAX_LINE - (start if index == 0 else 1)
-        for index, (separator, word) in enumerate(pairs)
-    ]
-    first_word = max(_MIN_ENCODED_WORD, min(_MAX_ENCODED_WORD, _MAX_ENCODED_LINE - start))
+    plain = [literal(index, separator, word) for index, (separator, word) in enumerate(pairs)]
     atoms: list[tuple[str, str]] = []
     index = 0
     while index < len(pairs):
@@ -346,8 +359,8 @@ def _unstructured_atoms(text: str, start: int) -> list[tuple[str, str]]:
         while index < len(pairs) and not plain[index]:
             run += pairs[index][0] + pairs[index][1]
             index += 1
-        first = first_word if not atoms else _MAX_ENCODED_WORD
-        for number, encoded in enumerate(_encoded_words(run, first, _MAX_ENCODED_WORD)):
+        first = first_max if not atoms else rest_max
+        for number, encoded in enumerate(_encoded_words(run, first, rest_max)):
             atoms.append((separator[:1] if number == 0 else " ", encoded))
     return atoms
 
@@ -361,9 +374,14 @@ def _phrase(name: str) -> str:
         # RFC 5322 §3.2.4 quoted-string: backslash and double quote are quoted-pairs.
         escaped = name.replace("\\", "\\\\").replace('"', '\\"')
         return f'"{escaped}"'
-    # RFC 2047 §5 (3): an encoded word may stand for a word of a phrase; blanks between
-    # adjacent encoded words are not displayed, so the name's own blanks are encoded.
-    return " ".join(_encoded_words(name, _NAME_WORD, _NAME_WORD))
+
+    # RFC 2047 §5 (3): an encoded word may stand for a word of a phrase. Words that are
+    # atoms stay readable, as mailers write them; the others are encoded.
+    def literal(_index: int, _separator: str, word: str) -> bool:
+        return _ATOM.fullmatch(word) is not None and _ENCODED_WORD_START not in word
+
+    atoms = _word_atoms(name, literal, _NAME_WORD, _NAME_WORD)
+    return "".join(separator + atom for separator, atom in atoms)
 
 
 def _addr_spec(address: str) -> str:

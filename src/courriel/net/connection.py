@@ -216,6 +216,13 @@ class Connection:
         self._protocol.consume(len(data))
         return data
 
+    def unread(self, data: bytes) -> None:
+        """Put bytes back in front of the buffer: a protocol that read past the end of a
+        message (DATA's end marker, a BDAT chunk) returns the pipelined rest."""
+        if data:
+            self._protocol.buffer[:0] = data
+            self._protocol._wake_reader()
+
     async def readline(self, limit: int, *, timeout: float | None = None) -> bytes:
         """Read one line, returned with its terminating LF (and CR, if the client sent CRLF).
 

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 
 from courriel.config import Config
 from courriel.core.clock import Clock, SystemClock
+from courriel.delivery.pipeline import DeliveryPipeline
 from courriel.directory.auth import AuthService
 from courriel.directory.passwords import PasswordHasher
 from courriel.directory.securitylog import SecurityLog
 from courriel.directory.service import Directory
 from courriel.mailstore.parsing import ParsePool
 from courriel.mailstore.service import MailStore
+from courriel.queue.service import OutboundQueue
 from courriel.storage.changebus import InProcessChangeBus
 from courriel.storage.sqlite import EmbeddedStore, open_embedded_store
 
@@ -31,6 +33,8 @@ class Services:
     directory: Directory
     auth: AuthService
     security_log: SecurityLog
+    queue: OutboundQueue
+    delivery: DeliveryPipeline
 
     async def aclose(self) -> None:
         """Stop the parse workers, finish pending writes and close the store."""
@@ -89,4 +93,12 @@ def open_services(
         totp_issuer=config.auth.totp_issuer or config.server.hostname,
         clock=clock,
     )
-    return Services(config, clock, store, bus, mailstore, directory, auth, security_log)
+    queue = OutboundQueue(
+        store.queue, config.storage.path / "queue", inline_limit=store.inline_limit, clock=clock
+    )
+    delivery = DeliveryPipeline(
+        directory, mailstore, queue, hostname=config.server.hostname, clock=clock
+    )
+    return Services(
+        config, clock, store, bus, mailstore, directory, auth, security_log, queue, delivery
+    )

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -354,16 +356,17 @@ def test_never_raises_anything_else(line: bytes) -> None:
     try:
         parse_command(line, smtputf8_allowed=True)
     except SmtpSyntaxError as error:
-        assert 500 <= error.reply.code < 600
+        code = error.reply.code
+    else:
+        return
+    assert 500 <= code < 600
 
 
 @settings(max_examples=200, deadline=None)
 @given(
     st.sampled_from(sorted(VERBS)),
-    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=80),
 )
 def test_never_raises_with_known_verbs(verb: str, rest: str) -> None:
-    try:
+    with contextlib.suppress(SmtpSyntaxError):
         parse_command(f"{verb} {rest}\r\n".encode(), smtputf8_allowed=True)
-    except SmtpSyntaxError:
-        pass

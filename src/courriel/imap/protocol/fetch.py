@@ -62,10 +62,11 @@ def address_value(address: Address) -> Value:
 
 
 def address_list_value(addresses: tuple[Address, ...]) -> Value:
-    """A list of addresses, or NIL when there is none (RFC 9051 §9 ``env-from`` etc.)."""
+    """``"(" 1*address ")"`` — addresses side by side, no space between them — or NIL
+    when there is none (RFC 9051 §9 ``env-from`` etc.)."""
     if not addresses:
         return None
-    return tuple(address_value(address) for address in addresses)
+    return (Adjacent(tuple(address_value(address) for address in addresses)),)
 
 
 def envelope_value(envelope: Envelope) -> Value:

@@ -262,8 +262,7 @@ class CommandFramer:
             self._discard_tail = (self._discard_tail + bytes(buffer))[-_TAIL:]
             buffer.clear()
             return NEED_MORE
-        end = newline - 1 if newline and buffer[newline - 1] == 0x0D else newline
-        tail = (self._discard_tail + bytes(buffer[:end]))[-_TAIL:]
+        tail = (self._discard_tail + bytes(buffer[:newline])).removesuffix(b"\r")[-_TAIL:]
         del buffer[: newline + 1]
         self._discard_tail = b""
         marker = _MARKER.search(tail)

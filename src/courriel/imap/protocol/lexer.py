@@ -194,19 +194,23 @@ class Reader:
         self.pos = end
         return value, binary
 
+    def at_string(self) -> bool:
+        """True when a quoted string or a literal (``{``, ``~{``) starts here."""
+        first = self.peek()
+        return first in (b'"', b"{") or (first == b"~" and self.peek(2) == b"~{")
+
     def string(self, what: str = "a string") -> bytes:
         first = self.peek()
         if first == b'"':
             return self.quoted()
-        if first in (b"{", b"~"):
+        if self.at_string():
             return self.literal()[0]
         if self.at_end():
             raise SyntaxProblem(f"Missing {what}")
         raise SyntaxProblem(f"Expected {what}")
 
     def astring(self, what: str = "a string") -> bytes:
-        first = self.peek()
-        if first in (b'"', b"{", b"~"):
+        if self.at_string():
             return self.string(what)
         return self._match(_ASTRING_ATOM, what).group()
 
@@ -218,8 +222,7 @@ class Reader:
 
     def list_mailbox(self) -> bytes:
         """``list-mailbox`` = 1*list-char / string (RFC 9051 §9): wildcards allowed."""
-        first = self.peek()
-        if first in (b'"', b"{", b"~"):
+        if self.at_string():
             return self.string("a mailbox pattern")
         return self._match(_LIST_CHARS, "a mailbox pattern").group()
 

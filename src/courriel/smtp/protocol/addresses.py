@@ -3,20 +3,22 @@ needs to never be an open relay.
 
 Owns: parsing ``<local@domain>`` paths (dot-string or quoted-string local parts, domain names
 or address literals ``[192.0.2.1]`` / ``[IPv6:2001:db8::1]``, RFC 5321 §4.1.3), the null
-reverse-path ``<>``, source routes (``<@a,@b:user@c>``: accepted and dropped, RFC 5321
-§4.1.1.3 and Appendix C: MUST accept, SHOULD ignore), the SMTPUTF8 extensions of the syntax
-(UTF-8 local parts and U-label domains, RFC 6531 §3.3, only where SMTPUTF8 was given), the
-length limits of RFC 5321 §4.5.3.1 (local part 64 octets, domain 255, path 256), and the
-EHLO/HELO argument.
+reverse-path ``<>``, source routes (``<@a,@b:user@c>``: accepted and dropped; RFC 5321
+Appendix C: servers MUST accept the syntax, §3.6.1: SHOULD ignore the route), the SMTPUTF8
+extensions of the syntax (UTF-8 local parts and U-label domains, RFC 6531 §3.3, only where
+SMTPUTF8 was given), the length limits of RFC 5321 §4.5.3.1 (local part 64 octets, domain
+255, path 256), and the EHLO/HELO argument.
 
-Relay safety. The local part belongs to the domain's host alone (RFC 5321 §2.3.11, §2.4):
-a server must read ``user%other.example@ours`` as the local part ``user%other.example`` of
-``ours`` and never relay it to ``other.example`` (the "percent hack", RFC 5321 §3.6.2 calls
-unauthorised relaying a bad idea), and the same holds for UUCP ``host!user@ours``, for a
-quoted local part holding an ``@`` (``"user@other"@ours``) and for a source route
-(``<@ours:user@other>`` is addressed to ``other``: the route is dropped, the relay decision
-is taken on ``other``). ``Address.relay_hazards`` and ``Path.relay_hazards`` name these
-shapes so the server can refuse them or log them; the parser only reports.
+Relay safety. The local part is interpreted by the host of its domain alone (RFC 5321
+§2.3.11), so a server must read ``user%other.example@ours`` as the local part
+``user%other.example`` of ``ours`` and never relay it to ``other.example`` (the old "percent
+hack"); relaying is a policy decision a server may decline with 550 (RFC 5321 §3.6.2). The
+same holds for UUCP ``host!user@ours`` and for a quoted local part holding an ``@``
+(``"user@other"@ours``). A source route ``<@ours:user@other>`` is addressed to ``other``:
+the route is dropped (RFC 5321 §3.6.1: servers SHOULD send to the final destination) and
+the relay decision is taken on ``other``. ``Address.relay_hazards`` and
+``Path.relay_hazards`` name these shapes so the server can refuse or log them; the parser
+only reports.
 
 Must not: decide whether a domain is ours or a user exists, look anything up, or raise
 anything but ``AddressSyntaxError`` on client input.
@@ -74,7 +76,7 @@ _IPV6_CHARS = re.compile(r"[0-9A-Fa-f:.]+\Z")  # no zone ids: "%" is not in IPv6
 class RelayHazard(enum.Enum):
     """Address shapes that have been used to make a server relay where it must not."""
 
-    PERCENT_HACK = "percent-hack"  # user%other@ours (RFC 5321 §2.3.11, §3.6.2)
+    PERCENT_HACK = "percent-hack"  # user%other@ours (RFC 5321 §2.3.11)
     BANG_PATH = "bang-path"  # other!user@ours, UUCP routing (RFC 5321 §2.3.11)
     QUOTED_AT = "quoted-at"  # "user@other"@ours
     SOURCE_ROUTE = "source-route"  # <@ours:user@other> (RFC 5321 §3.6.1, Appendix C)
@@ -283,7 +285,8 @@ def scan_path(text: str, pos: int = 0, *, smtputf8: bool, null_allowed: bool) ->
         return Path(None), pos + 1
     route: list[str] = []
     if text.startswith("@", pos):
-        # RFC 5321 §4.1.2 A-d-l = At-domain *( "," At-domain ); Appendix C: accept, ignore.
+        # RFC 5321 §4.1.2 A-d-l = At-domain *( "," At-domain ); accepted (Appendix C) and
+        # ignored (§3.6.1).
         while True:
             domain, pos = _scan_domain(text, pos + 1)
             route.append(domain)

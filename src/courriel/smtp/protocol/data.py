@@ -13,9 +13,9 @@ report bare CR and bare LF (RFC 5321 §2.3.8 forbids them in SMTP) without decid
 do: the session refuses the message with ``550 5.6.0`` (``BARE_LINE_ENDING_IN_DATA``) or
 normalises it, and never relays a message with bare line endings unchanged.
 
-Speed: the work is done by ``bytes.find``, ``bytes.count`` and ``bytes.replace`` over whole
-chunks; Python code runs once per chunk, never per byte or per line. At most four bytes
-(a possible start of the end marker) are held back between chunks.
+Speed: the work is done by ``bytes.find`` and ``bytes.count`` over whole chunks; Python code
+runs once per chunk, plus once per line that starts with a period, never per byte. At most
+four bytes (a possible start of the end marker) are held back between chunks.
 
 Must not: parse the message, touch a socket, or keep more than the size limit in memory.
 """
@@ -24,17 +24,12 @@ from __future__ import annotations
 
 __all__ = ["BdatReader", "DataReader"]
 
-_END_OF_DATA = b"\r\n.\r\n"  # RFC 5321 §4.1.1.4
-_STUFFED_DOT = b"\r\n."  # RFC 5321 §4.5.2: a line's first period is removed
+_STUFFED_DOT = b"\r\n."  # a line starting with a period: stuffed (§4.5.2) or the end (§4.1.1.4)
 _LINE_START = b"\r\n"
 
 
 def _held_back(data: bytes) -> int:
-    """How many trailing bytes could begin ``<CRLF>.<CRLF>`` or a stuffed dot."""
-    if data.endswith(b"\r\n.\r"):
-        return 4
-    if data.endswith(b"\r\n."):
-        return 3
+    """How many trailing bytes (a CR, or a CRLF) could begin ``<CRLF>.`` in the next chunk."""
     if data.endswith(b"\r\n"):
         return 2
     if data.endswith(b"\r"):
@@ -95,39 +90,54 @@ class DataReader:
         if self.done:
             raise RuntimeError("the end of data was already seen; use .trailing")
         data = self._pending + chunk if self._pending else chunk
-        end = data.find(_END_OF_DATA)
-        if end >= 0:
-            region = data[: end + 2]  # the CRLF ends the last line of the message
-            self.trailing = data[end + 5 :]
-            self._pending = b""
-            self.done = True
-        else:
-            keep = _held_back(data)
-            if keep:
-                region = data[:-keep]
-                self._pending = data[-keep:]
-            else:
-                region = data
-                self._pending = b""
-        return self._content(region) if region else b""
-
-    def _content(self, region: bytes) -> bytes:
-        prefix = 2 if self._at_start else 0  # region starts with the virtual CRLF
+        start = 2 if self._at_start else 0  # the virtual CRLF is not content
+        dots: list[int] = []  # stuffing periods to drop
+        search = 0
+        while True:
+            # Every line start followed by a period: the end marker or a stuffed line.
+            found = data.find(_STUFFED_DOT, search)
+            if found < 0:
+                end = len(data) - _held_back(data)
+                break
+            after = found + 3
+            if data.startswith(_LINE_START, after):  # <CRLF>.<CRLF>, RFC 5321 §4.1.1.4
+                end = found + 2  # the CRLF ends the last line of the message
+                self.trailing = data[after + 2 :]
+                self.done = True
+                break
+            if after == len(data) or (after + 1 == len(data) and data[after] == 0x0D):
+                end = found  # undecided until the next chunk: the end, or a stuffed line
+                break
+            dots.append(found + 2)  # RFC 5321 §4.5.2: the line's first period goes
+            search = after
+        self._pending = b"" if self.done else data[end:]
+        if end < 2 and self._at_start:
+            return b""  # nothing decided yet beyond the virtual CRLF
         self._at_start = False
+        return self._content(data, start, end, dots)
+
+    def _content(self, data: bytes, start: int, end: int, dots: list[int]) -> bytes:
         if self.too_big:
-            self.octets += len(region) - region.count(_STUFFED_DOT) - prefix
+            self.octets += end - start - len(dots)
             return b""
         if not (self.bare_cr and self.bare_lf):
-            # Every CR and LF of the region is counted: the held-back tail never splits a
+            # Every CR and LF before ``end`` is counted: the held-back tail never splits a
             # CRLF, so a CR not followed by LF (or an LF not preceded by CR) is bare.
-            pairs = region.count(b"\r\n")
-            if region.count(b"\n") != pairs:
+            pairs = data.count(b"\r\n", 0, end)
+            if data.count(b"\n", 0, end) != pairs:
                 self.bare_lf = True
-            if region.count(b"\r") != pairs:
+            if data.count(b"\r", 0, end) != pairs:
                 self.bare_cr = True
-        content = region.replace(_STUFFED_DOT, _LINE_START)  # RFC 5321 §4.5.2
-        if prefix:
-            content = content[prefix:]
+        if not dots:
+            content = data if start == 0 and end == len(data) else data[start:end]
+        else:
+            pieces = []
+            previous = start
+            for dot in dots:
+                pieces.append(data[previous:dot])
+                previous = dot + 1
+            pieces.append(data[previous:end])
+            content = b"".join(pieces)
         self.octets += len(content)
         if self.max_size is not None and self.octets > self.max_size:
             self.too_big = True  # RFC 1870 §6, RFC 5321 §4.5.3.1.10
@@ -143,12 +153,16 @@ class BdatReader:
 
         reader.start_chunk(command.size, last=command.last)
         data = leftover_bytes_after_the_BDAT_line
-        while not reader.chunk_done:
+        while True:
             spool.write(reader.feed(data))      # the chunk's bytes, b"" once too big
-            if not reader.chunk_done:
-                data = await connection.read_some(65536)
+            if reader.chunk_done:
+                break
+            data = await connection.read_some(65536)
         next_commands = reader.trailing         # bytes after the chunk
         # reply 552 5.3.4 if reader.too_big; after the LAST chunk reader.done is true
+
+    Feeding a complete chunk (``BDAT 0``, or once more after the end) takes nothing:
+    ``feed`` returns ``b""`` and ``trailing`` is what was fed.
 
     The chunk is consumed even when the transaction has failed, because the client sends
     it anyway (RFC 3030 §2); ``too_big`` is known as soon as ``start_chunk`` sees the size.
@@ -160,6 +174,7 @@ class BdatReader:
         "_last",
         "_previous_cr",
         "_remaining",
+        "_started",
         "bare_cr",
         "bare_lf",
         "done",
@@ -180,6 +195,7 @@ class BdatReader:
         self._remaining = 0
         self._last = False
         self._previous_cr = False
+        self._started = False
 
     @property
     def chunk_done(self) -> bool:
@@ -201,6 +217,7 @@ class BdatReader:
             raise ValueError("a chunk size is not negative")
         self._remaining = size
         self._last = last
+        self._started = True
         self.trailing = b""
         if self.max_size is not None and self.octets + size > self.max_size:
             self.too_big = True  # RFC 1870 §6
@@ -209,8 +226,11 @@ class BdatReader:
 
     def feed(self, data: bytes) -> bytes:
         """Take bytes from the client; return those that belong to the chunk."""
+        if not self._started:
+            raise RuntimeError("no chunk was started; call start_chunk()")
         if self._remaining == 0:
-            raise RuntimeError("no chunk in progress; call start_chunk()")
+            self.trailing = data
+            return b""
         take = min(len(data), self._remaining)
         piece = data[:take] if take < len(data) else data
         self.trailing = data[take:]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from courriel.mail.address import domain_to_ascii
 from courriel.smtp.protocol.replies import Reply
 
-__all__ = ["Capabilities", "ehlo_reply", "offered_extensions", "parse_ehlo_reply"]
+__all__ = ["Capabilities", "ehlo_keywords", "ehlo_reply", "offered_extensions", "parse_ehlo_reply"]
 
 
 @dataclass(frozen=True, slots=True)

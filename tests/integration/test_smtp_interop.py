@@ -1,0 +1,166 @@
+"""SMTP with real clients against a real ``courriel serve``: swaks and smtplib."""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from courriel.config import load_config
+from courriel.runtime.services import open_services
+from support.server_process import PASSWORD, RunningServer, courriel, init_data, running_server
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    data = tmp_path_factory.mktemp("smtp") / "data"
+    ports = init_data(data, accounts=("alice@example.test", "bob@example.test"))
+    with running_server(data, ports) as running:
+        yield running
+
+
+def client_context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def swaks(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["swaks", "--server", "127.0.0.1", "--timeout", "20", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def inbox_messages(data: Path, address: str) -> list[bytes]:
+    async def read() -> list[bytes]:
+        services = open_services(load_config(data / "courriel.toml"), parse_workers=0)
+        try:
+            account = await services.directory.get_account(address)
+            inbox = await services.mailstore.get_mailbox(account.id, "INBOX")
+            _, metas = await services.mailstore.snapshot(inbox.id)
+            records = await services.mailstore.fetch(inbox.id, [m.uid for m in metas])
+            return [await services.mailstore.read_message(r) for r in records]
+        finally:
+            await services.aclose()
+
+    return asyncio.run(read())
+
+
+def test_swaks_mx_with_starttls_and_pipelining(server: RunningServer) -> None:
+    result = swaks(
+        "--port",
+        str(server.ports["smtp"]),
+        "--tls",
+        "--pipeline",
+        "--from",
+        "sender@example.net",
+        "--to",
+        "alice@example.test",
+        "--header",
+        "Subject: swaks over TLS",
+        "--body",
+        "Hello from swaks\n.dot line",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "<~  250 2.0.0" in result.stdout
+    messages = inbox_messages(server.data, "alice@example.test")
+    message = next(m for m in messages if b"swaks over TLS" in m)
+    assert message.startswith(b"Return-Path: <sender@example.net>\r\nReceived: from ")
+    assert b"with ESMTPS (TLSv1." in message
+    assert b"for <alice@example.test>" in message
+    assert b"\r\n.dot line\r\n" in message
+
+
+def test_swaks_bdat_and_auth_submission(server: RunningServer) -> None:
+    result = swaks(
+        "--port",
+        str(server.ports["submission"]),
+        "--tls",
+        "--auth",
+        "PLAIN",
+        "--auth-user",
+        "alice@example.test",
+        "--auth-password",
+        PASSWORD,
+        "--from",
+        "alice@example.test",
+        "--to",
+        "bob@example.test",
+        "--header",
+        "Subject: submitted",
+        "--body",
+        "via submission",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "235 2.7.0" in result.stdout
+    message = next(m for m in inbox_messages(server.data, "bob@example.test") if b"submitted" in m)
+    assert b"with ESMTPSA" in message
+    assert b"\r\nMessage-ID: <" in message or b"\r\nMessage-Id: <" in message
+
+
+def test_swaks_refusals(server: RunningServer) -> None:
+    unknown = swaks(
+        "--port",
+        str(server.ports["smtp"]),
+        "--from",
+        "a@example.net",
+        "--to",
+        "nobody@example.test",
+    )
+    assert "<** 550 5.1.1" in unknown.stdout
+    relay = swaks(
+        "--port",
+        str(server.ports["smtp"]),
+        "--from",
+        "a@example.net",
+        "--to",
+        "victim@elsewhere.example",
+    )
+    assert "<** 554 5.7.1" in relay.stdout
+    wrong = swaks(
+        "--port",
+        str(server.ports["submission"]),
+        "--tls",
+        "--auth",
+        "LOGIN",
+        "--auth-user",
+        "alice@example.test",
+        "--auth-password",
+        "nope nope nope",
+        "--from",
+        "alice@example.test",
+        "--to",
+        "bob@example.test",
+    )
+    assert "535 5.7.8" in wrong.stdout
+
+
+def test_smtplib_implicit_tls_and_outbound_queue(server: RunningServer) -> None:
+    with smtplib.SMTP_SSL(
+        "127.0.0.1", server.ports["submissions"], context=client_context(), timeout=20
+    ) as client:
+        client.login("alice@example.test", PASSWORD)
+        refused = client.sendmail(
+            "alice@example.test",
+            ["bob@example.test", "friend@elsewhere.example"],
+            b"Subject: to the world\r\nFrom: alice@example.test\r\n\r\nbody\r\n",
+        )
+        assert refused == {}
+    assert any(b"to the world" in m for m in inbox_messages(server.data, "bob@example.test"))
+    listed = courriel("queue", "list", "--data", str(server.data))
+    assert listed.returncode == 0, listed.stderr
+    [row] = [line for line in listed.stdout.splitlines() if "friend@elsewhere.example" in line]
+    assert "alice@example.test" in row
+    assert "pending" in row

@@ -1,0 +1,105 @@
+"""A real ``courriel serve`` process on loopback for integration tests."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+COURRIEL = [sys.executable, "-m", "courriel"]
+PASSWORD = "correct horse battery"
+
+
+def courriel(*argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COURRIEL, *argv], input=stdin, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    data: Path
+    log: Path
+    ports: dict[str, int]
+    process: subprocess.Popen[bytes]
+
+    def log_text(self) -> str:
+        return self.log.read_text()
+
+
+def wait_for(path: Path, text: str, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    content = ""
+    while time.monotonic() < deadline:
+        content = path.read_text() if path.exists() else ""
+        if text in content:
+            return content
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} not seen in {path}:\n{content}")
+
+
+def init_data(
+    data: Path, domain: str = "example.test", accounts: tuple[str, ...] = ()
+) -> dict[str, int]:
+    """``courriel init --dev`` with free ports instead of the fixed dev ports."""
+    assert courriel("init", domain, "--dev", "--data", str(data)).returncode == 0
+    config = data / "courriel.toml"
+    text = config.read_text()
+    ports = {}
+    for name, dev_port in (
+        ("smtp", 2525),
+        ("submission", 2587),
+        ("submissions", 2465),
+        ("imap", 2143),
+        ("imaps", 2993),
+        ("pop3", 2110),
+        ("pop3s", 2995),
+        ("https", 8443),
+        ("http", 8080),
+    ):
+        ports[name] = free_port()
+        text = text.replace(f"port = {dev_port}\n", f"port = {ports[name]}\n")
+    config.write_text(text)
+    for address in accounts:
+        added = courriel(
+            "account",
+            "add",
+            address,
+            "--password-stdin",
+            "--data",
+            str(data),
+            stdin=PASSWORD + "\n",
+        )
+        assert added.returncode == 0, added.stderr
+    return ports
+
+
+@contextmanager
+def running_server(data: Path, ports: dict[str, int]) -> Iterator[RunningServer]:
+    log = data / "serve.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [*COURRIEL, "serve", "--data", str(data)], stdout=output, stderr=subprocess.STDOUT
+        )
+    server = RunningServer(data, log, ports, process)
+    try:
+        wait_for(log, "courriel ready")
+        yield server
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
