@@ -182,6 +182,10 @@ EXAMPLES: list[tuple[Response, bytes]] = [
         b"* STATUS INBOX (MAILBOXID (F2212ea87-6097-4256-9d51-71338625))",
     ),  # RFC 8474 §4.2
     (
+        StatusData("INBOX", (("APPENDLIMIT", None), ("SIZE", 12))),
+        b"* STATUS INBOX (APPENDLIMIT NIL SIZE 12)",
+    ),  # RFC 7889 §3.2, RFC 8438 §2
+    (
         FetchData(23, (("FLAGS", (SEEN,)), ("RFC822.SIZE", 44827))),
         b"* 23 FETCH (FLAGS (\\Seen) RFC822.SIZE 44827)",
     ),

@@ -156,11 +156,11 @@ def append_uid_code(uid_validity: int, uids: Iterable[int]) -> ResponseCode:
 def copy_uid_code(
     uid_validity: int, source_uids: Iterable[int], destination_uids: Iterable[int]
 ) -> ResponseCode:
-    """``[COPYUID 38505 304,319:320 3956:3958]`` (RFC 4315 §3); both sets in the same
-    order, so the caller passes them pairwise ordered by source UID."""
-    return ResponseCode(
-        "COPYUID", f"{uid_validity} {compress(source_uids)} {compress(destination_uids)}"
-    )
+    """``[COPYUID 38505 304,319:320 3956:3958]`` (RFC 4315 §3): the n-th source UID was
+    copied to the n-th destination UID, so both keep the caller's order."""
+    source = compress(source_uids, ordered=False)
+    destination = compress(destination_uids, ordered=False)
+    return ResponseCode("COPYUID", f"{uid_validity} {source} {destination}")
 
 
 def mailbox_id_code(mailbox_id: str) -> ResponseCode:

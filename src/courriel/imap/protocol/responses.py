@@ -122,10 +122,11 @@ class ListData:
 @dataclass(frozen=True, slots=True)
 class StatusData:
     """``* STATUS name (MESSAGES 231 UIDNEXT 44292)`` (RFC 9051 §7.3.2); MAILBOXID values
-    are rendered in parentheses (RFC 8474 §4.2)."""
+    are rendered in parentheses (RFC 8474 §4.2), None as NIL (APPENDLIMIT without a
+    limit, RFC 7889 §3.2)."""
 
     mailbox: str
-    items: tuple[tuple[str, int | str], ...]
+    items: tuple[tuple[str, int | str | None], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,7 +376,12 @@ def _esearch(data: ESearchData) -> bytes:
 def _status_data(data: StatusData, utf8: bool) -> bytes:
     items: list[bytes] = []
     for name, value in data.items:
-        rendered = f"({value})" if name == "MAILBOXID" else str(value)
+        if value is None:
+            rendered = "NIL"
+        elif name == "MAILBOXID":
+            rendered = f"({value})"
+        else:
+            rendered = str(value)
         items.append(f"{name} {rendered}".encode("ascii"))
     return b"* STATUS %s (%s)\r\n" % (mailbox(data.mailbox, utf8=utf8), b" ".join(items))
 

@@ -18,11 +18,12 @@ reply means for the message (the queue worker does all of that).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from types import TracebackType
 
 from courriel.mail.address import domain_to_ascii
@@ -83,7 +84,7 @@ class Timeouts:
     @classmethod
     def uniform(cls, seconds: float) -> Timeouts:
         """The same timeout for every phase (tests)."""
-        return cls(*([seconds] * 10))
+        return cls(**dict.fromkeys((field.name for field in fields(cls)), seconds))
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +183,9 @@ class SmtpClient:
                     limit=_READ_SIZE,
                 )
         except TimeoutError:
-            raise SmtpTimeout(f"cannot connect to [{host}]:{port}: timed out", status="4.4.1")
+            raise SmtpTimeout(
+                f"cannot connect to [{host}]:{port}: timed out", status="4.4.1"
+            ) from None
         except ssl.SSLError as error:
             raise SmtpTlsError(f"TLS with [{host}]:{port} failed: {error}") from error
         except OSError as error:  # refused, unreachable, no route: RFC 3463 X.4.1
@@ -396,10 +399,8 @@ class SmtpClient:
         """``*`` ends an exchange in progress (RFC 4954 §4); the 501 that follows is read."""
         if self._closed:
             return
-        try:
+        with contextlib.suppress(SmtpClientError):
             await self._command(b"*\r\n", self.timeouts.command)
-        except SmtpClientError:
-            pass
 
     # ------------------------------------------------------------------ transactions
 
@@ -487,10 +488,8 @@ class SmtpClient:
         """QUIT (RFC 5321 §4.1.1.10) and close; never raises."""
         if self._closed:
             return
-        try:
+        with contextlib.suppress(SmtpClientError):
             await self._command(b"QUIT\r\n", self.timeouts.quit)
-        except SmtpClientError:
-            pass
         await self.close()
 
     async def close(self) -> None:
