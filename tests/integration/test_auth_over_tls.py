@@ -71,7 +71,8 @@ def login(port: int, ca: Path, user: str, password: str) -> tuple[int, bytes]:
         try:
             code, text = client.login(user, password)
         except smtplib.SMTPAuthenticationError as error:
-            return error.smtp_code, error.smtp_error
+            reason = error.smtp_error
+            return error.smtp_code, reason if isinstance(reason, bytes) else reason.encode()
         except smtplib.SMTPServerDisconnected:
             return 421, b"disconnected"
         return code, text
