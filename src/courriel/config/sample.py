@@ -27,7 +27,12 @@ _VALUES_LABEL = "sample values"
 
 def dev_overrides() -> dict[str, Any]:
     """Values for ``courriel init --dev``: dev mode, every listener on 127.0.0.1, dev ports."""
-    overrides: dict[str, Any] = {"server.dev": True, "auth.plaintext_on_loopback": True}
+    overrides: dict[str, Any] = {
+        "server.dev": True,
+        "auth.plaintext_on_loopback": True,
+        "dns.resolver": "static",
+        "queue.remote_port": 2525,
+    }
     for spec in LISTENERS:
         role = spec.info.listener
         assert role is not None

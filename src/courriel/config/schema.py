@@ -442,6 +442,90 @@ class AuthSettings:
     )
 
 
+DnsResolverKind = Literal["system", "static"]
+SmarthostTls = Literal["starttls", "implicit", "none"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DnsSettings:
+    resolver: DnsResolverKind = field(
+        default="system",
+        metadata=option(
+            Choice.of(DnsResolverKind),
+            '"system": the DNS servers of /etc/resolv.conf. "static": only the records in '
+            "`zones` — for tests and the --dev setup, where nothing may reach the internet.",
+        ),
+    )
+    zones: Path = field(
+        default=Path("dns-zones.toml"),
+        metadata=option(
+            FilePath(),
+            'With `resolver = "static"`: a TOML file of records, e.g. '
+            '`[zones."example.com"]` with `MX = ["10 mx.example.com"]`.',
+        ),
+    )
+    timeout: float = field(
+        default=5.0,
+        metadata=option(Duration(0.1, 60.0), "Longest wait for one DNS answer."),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueSettings:
+    lifetime: float = field(
+        default=5 * 86400.0,
+        metadata=option(
+            Duration(60.0),
+            "How long delivery to another server is retried before the message bounces "
+            "(RFC 5321 §4.5.4.1: 4-5 days).",
+        ),
+    )
+    delay_notice: float = field(
+        default=4 * 3600.0,
+        metadata=option(
+            Duration(),
+            "When the sender is told that a message is delayed (once); 0 never tells.",
+        ),
+    )
+    remote_port: int = field(
+        default=25,
+        metadata=option(
+            Integer(1, 65535),
+            "Port of the other servers' MX hosts (25; tests and the --dev setup use 2525).",
+        ),
+    )
+    concurrency: int = field(
+        default=8,
+        metadata=option(Integer(1, 256), "Deliveries to other servers in parallel."),
+    )
+    smarthost: str = field(
+        default="",
+        metadata=option(
+            Text(),
+            'Send everything through this relay instead of the recipients\' MX, as "host:port" '
+            "(residential connections often cannot use port 25). Empty: direct delivery.",
+        ),
+    )
+    smarthost_tls: SmarthostTls = field(
+        default="starttls",
+        metadata=option(
+            Choice.of(SmarthostTls),
+            "How to encrypt the connection to the smarthost; its certificate is verified.",
+        ),
+    )
+    smarthost_username: str = field(
+        default="",
+        metadata=option(Text(), "Login at the smarthost (empty: no AUTH)."),
+    )
+    smarthost_password_file: Path = field(
+        default=Path("smarthost-password"),
+        metadata=option(
+            FilePath(),
+            "File holding the smarthost password (kept out of this file), read at start.",
+        ),
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class LogSettings:
     level: LogLevel = field(
@@ -520,6 +604,14 @@ class Config:
     mailbox: MailboxSettings = field(
         default_factory=MailboxSettings,
         metadata=section("Defaults and housekeeping for users' mailboxes."),
+    )
+    dns: DnsSettings = field(
+        default_factory=DnsSettings,
+        metadata=section("How names are looked up (MX, SPF, DKIM...)."),
+    )
+    queue: QueueSettings = field(
+        default_factory=QueueSettings,
+        metadata=section("Delivery to other servers: retries, bounces, smarthost."),
     )
     auth: AuthSettings = field(
         default_factory=AuthSettings,

@@ -108,7 +108,8 @@ def test_dev_overrides_bind_every_listener_to_loopback_on_the_design_ports() -> 
     for name, (_, dev_port) in DESIGN_PORTS.items():
         assert overrides[f"listeners.{name}.addresses"] == ["127.0.0.1"]
         assert overrides[f"listeners.{name}.port"] == dev_port
-    assert len(overrides) == 2 + 2 * len(DESIGN_PORTS)
+    assert overrides["dns.resolver"] == "static"
+    assert len(overrides) == 4 + 2 * len(DESIGN_PORTS)
 
 
 def test_standard_ports_match_the_design() -> None:

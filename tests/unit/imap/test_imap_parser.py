@@ -63,6 +63,7 @@ from courriel.imap.protocol.fetchitems import (
     Preview,
     Section,
 )
+from courriel.imap.protocol.framing import CommandFrame, CommandFramer
 from courriel.imap.protocol.parse_common import ParseContext
 from courriel.imap.protocol.parse_nonauth import parse_sasl_response
 from courriel.imap.protocol.parser import COMMANDS, UID_COMMANDS, is_idle_done, parse_command
@@ -619,3 +620,23 @@ def test_parser_survives_near_miss_commands(words: list[bytes]) -> None:
     except ParseError as error:
         tags.append(error.tag)
     assert tags in ([], ["t"])
+
+
+def test_rfc9051_sample_session_client_side() -> None:
+    # RFC 9051 §8, through the framer as a session would do it.
+    framer = CommandFramer()
+    framer.feed(
+        b"a001 login mrc secret\r\na002 select inbox\r\na003 fetch 12 full\r\n"
+        b"a004 fetch 12 body[header]\r\na005 store 12 +flags \\deleted\r\na006 logout\r\n"
+    )
+    commands: list[Command] = []
+    while isinstance(frame := framer.next_event(), CommandFrame):
+        commands.append(parse_command(frame))
+    assert commands == [
+        Login("a001", "mrc", "secret"),
+        Select("a002", "INBOX"),
+        Fetch("a003", S("12"), FETCH_MACROS["FULL"]),
+        Fetch("a004", S("12"), (BodySection(Section((), "HEADER")),)),
+        Store("a005", S("12"), StoreAction.ADD, ("\\Deleted",)),
+        Logout("a006"),
+    ]

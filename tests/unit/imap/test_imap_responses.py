@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from courriel.imap.protocol import codes
+from courriel.imap.protocol.commands import Select
 from courriel.imap.protocol.errors import ParseError
 from courriel.imap.protocol.framing import FramingError
+from courriel.imap.protocol.lexer import Reader
+from courriel.imap.protocol.parse_common import ParseContext
+from courriel.imap.protocol.parser import parse_command
 from courriel.imap.protocol.responses import (
     CapabilityData,
     Continuation,
@@ -334,3 +340,20 @@ def test_every_simple_code_renders_its_name() -> None:
         assert str(code) == f"[{name}]"
     assert "UNKNOWN-CTE" in codes.SIMPLE_CODES
     assert str(codes.mailbox_id_code("F2212ea87")) == "[MAILBOXID (F2212ea87)]"
+
+
+@given(st.binary(max_size=60).filter(lambda data: b"\x00" not in data), st.booleans())
+def test_the_lexer_reads_back_what_the_server_writes(data: bytes, utf8: bool) -> None:
+    assert Reader(string(data, utf8=utf8)).string() == data
+    if data:
+        assert Reader(astring(data, utf8=utf8)).astring() == data
+
+
+@given(st.text(min_size=1, max_size=20).filter(lambda text: "\x00" not in text))
+def test_mailbox_names_round_trip_through_the_parser(name: str) -> None:
+    if any(0xD800 <= ord(char) <= 0xDFFF for char in name) or name.upper() == "INBOX":
+        return
+    for utf8 in (False, True):
+        wire = render(MailboxName(name), utf8=utf8)
+        command = parse_command(b"t SELECT " + wire, ParseContext(utf8=utf8))
+        assert command == Select("t", name)

@@ -148,23 +148,20 @@ def parse_command(frame: CommandFrame | bytes, context: ParseContext = DEFAULT_C
             raise ParseError(tag, "Missing or invalid command name")
         name = name_match.group().upper().decode("ascii")
         reader.pos = name_match.end()
-        table = COMMANDS
         if name == "UID":  # RFC 9051 §6.4.9
             reader.space()
             sub_match = _COMMAND_NAME.match(data, reader.pos)
             sub_name = sub_match.group().upper().decode("ascii") if sub_match else ""
-            if sub_match is None or sub_name not in UID_COMMANDS:
+            found = UID_COMMANDS.get(sub_name)
+            if sub_match is None or found is None:
                 raise ParseError(tag, "Unknown UID command")
             reader.pos = sub_match.end()
             name = f"UID {sub_name}"
-            table = UID_COMMANDS
-            parser = UID_COMMANDS[sub_name]
         else:
-            found = table.get(name)
+            found = COMMANDS.get(name)
             if found is None:
                 raise ParseError(tag, "Unknown command")
-            parser = found
-        return parser(tag, reader, context)
+        return found(tag, reader, context)
     except SyntaxProblem as problem:
         where = f"{name}: " if name else ""
         raise ParseError(tag, where + problem.text, problem.code, status=problem.status) from None
