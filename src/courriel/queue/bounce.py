@@ -152,7 +152,9 @@ class Bouncer:
             await self.on_dsn(dsn, message.sender)
         except Exception:
             # The DSN is lost, not the queue: the recipients' state is recorded anyway.
-            log.exception("could not hand over the %s DSN for queued message %d", action, message.id)
+            log.exception(
+                "could not hand over the %s DSN for queued message %d", action, message.id
+            )
             return []
         return [report.recipient.id for report in reports]
 
