@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from courriel.config import Config, EnabledListener, ListenerProtocol
 from courriel.net import Listener, SessionHandler, TlsContextProvider
+from courriel.runtime.outbound import local_failure_handler, make_worker
 from courriel.runtime.services import Services, open_services
 
 log = logging.getLogger("courriel.runtime")
@@ -104,9 +105,12 @@ class Server:
                 enabled.tls,
                 bound,
             )
+        self.services.delivery.on_failures = local_failure_handler(self.services)
+        self.worker = make_worker(self.services)
         self._housekeeping = [
             asyncio.create_task(self._collect_garbage_periodically()),
             asyncio.create_task(self._index_text_periodically()),
+            asyncio.create_task(self.worker.run()),
         ]
 
     async def _index_text_periodically(self) -> None:
