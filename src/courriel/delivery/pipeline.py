@@ -64,7 +64,6 @@ class DeliveryPipeline:
     ) -> Recipient | Refusal:
         return await check_recipient(
             self.directory,
-            self.mailstore,
             address,
             role=role,
             authenticated=authenticated,

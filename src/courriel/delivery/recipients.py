@@ -14,7 +14,6 @@ from __future__ import annotations
 from courriel.delivery.model import Recipient, Refusal, Role
 from courriel.directory.resolve import Status
 from courriel.directory.service import Directory
-from courriel.mailstore.service import MailStore
 
 _STATUS_REFUSALS = {
     Status.INVALID: Refusal.INVALID,
@@ -25,7 +24,6 @@ _STATUS_REFUSALS = {
 
 async def check_recipient(
     directory: Directory,
-    mailstore: MailStore,
     address: str,
     *,
     role: Role,
@@ -42,7 +40,9 @@ async def check_recipient(
     if refusal is not None:
         return refusal
     if len(resolution.accounts) == 1 and not resolution.external:
-        usage = await mailstore.usage(resolution.accounts[0].id)
-        if usage.quota_bytes and usage.used_bytes >= usage.quota_bytes:
+        # The account row of the (briefly cached) resolution is enough for this early
+        # answer; the delivery transaction enforces the quota exactly (RFC 9208 STORAGE).
+        account = resolution.accounts[0]
+        if account.quota_bytes and account.used_bytes >= account.quota_bytes:
             return Refusal.OVER_QUOTA
     return Recipient(address, resolution.accounts, resolution.external, notify=notify, orcpt=orcpt)

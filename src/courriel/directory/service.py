@@ -30,6 +30,8 @@ from courriel.storage.ports import DirectoryRepo
 from courriel.storage.records import AccountRecord, AliasRecord, DkimKeyRecord, DomainRecord
 
 MAX_ALIAS_TARGETS = 1000
+RESOLUTION_TTL = 5.0
+RESOLUTION_CACHE_SIZE = 10_000
 
 
 def dkim_selector_base(now: float) -> str:
@@ -57,11 +59,13 @@ class Directory:
         self.default_quota = default_quota
         self.min_password_length = min_password_length
         self.security_log = security_log
+        self._resolutions: dict[str, tuple[float, Resolution]] = {}
 
     # -- domains -----------------------------------------------------------------------------
 
     async def add_domain(self, name: str, *, dkim: bool = True) -> DomainRecord:
         """Add a domain and, unless told not to, its DKIM keys (RSA-2048 and Ed25519)."""
+        self.forget_resolutions()
         domain = await self.repo.add_domain(normalize_domain(name))
         if dkim:
             await self.add_dkim_keys(domain.name, dkim_selector_base(time.time()))
@@ -87,6 +91,7 @@ class Directory:
         return await self.repo.list_domains()
 
     async def remove_domain(self, name: str) -> None:
+        self.forget_resolutions()
         await self.repo.remove_domain(normalize_domain(name))
 
     # -- accounts ----------------------------------------------------------------------------
@@ -108,6 +113,7 @@ class Directory:
     ) -> AccountRecord:
         """Create an account with its default mailboxes. ``password`` None makes an account
         that cannot log in until one is set."""
+        self.forget_resolutions()
         normalized = normalize_address(address)
         password_hash = scram_keys = None
         if password is not None:
@@ -141,6 +147,7 @@ class Directory:
         return password_hash, scram.to_text()
 
     async def set_password(self, address: str, password: str) -> AccountRecord:
+        self.forget_resolutions()
         normalized = normalize_address(address)
         self.check_password(normalized, password)
         password_hash, scram_keys = await self._credentials(password)
@@ -152,20 +159,25 @@ class Directory:
         return account
 
     async def set_quota(self, address: str, quota_bytes: int) -> AccountRecord:
+        self.forget_resolutions()
         if quota_bytes < 0:
             raise ValueError("a quota cannot be negative (0 means unlimited)")
         return await self.repo.update_account(normalize_address(address), quota_bytes=quota_bytes)
 
     async def set_disabled(self, address: str, disabled: bool) -> AccountRecord:
+        self.forget_resolutions()
         return await self.repo.update_account(normalize_address(address), disabled=disabled)
 
     async def set_admin(self, address: str, admin: bool) -> AccountRecord:
+        self.forget_resolutions()
         return await self.repo.update_account(normalize_address(address), admin=admin)
 
     async def set_display_name(self, address: str, display_name: str) -> AccountRecord:
+        self.forget_resolutions()
         return await self.repo.update_account(normalize_address(address), display_name=display_name)
 
     async def remove_account(self, address: str) -> None:
+        self.forget_resolutions()
         await self.repo.remove_account(normalize_address(address))
 
     # -- aliases -----------------------------------------------------------------------------
@@ -173,6 +185,7 @@ class Directory:
     async def add_alias(self, address: str, targets: Sequence[str]) -> AliasRecord:
         """An alias delivers to every target: accounts, other aliases or outside addresses.
         ``@domain`` is the domain's catch-all."""
+        self.forget_resolutions()
         if not targets:
             raise InvalidAddress("an alias needs at least one target")
         if len(targets) > MAX_ALIAS_TARGETS:
@@ -187,13 +200,31 @@ class Directory:
         return await self.repo.list_aliases(None if domain is None else normalize_domain(domain))
 
     async def remove_alias(self, address: str) -> None:
+        self.forget_resolutions()
         await self.repo.remove_alias(normalize_alias_source(address))
 
     # -- routing -----------------------------------------------------------------------------
 
     async def resolve(self, address: str) -> Resolution:
-        """Where mail for ``address`` goes (see ``resolve.py`` for the order of rules)."""
-        return await resolve_recipient(self.repo, address)
+        """Where mail for ``address`` goes (see ``resolve.py`` for the order of rules).
+
+        Answers are kept ``RESOLUTION_TTL`` seconds: every RCPT of a busy MX would otherwise
+        cost several store reads. Changes made through this ``Directory`` clear the cache at
+        once; changes made by another process (the CLI beside a running server) are seen
+        within the TTL."""
+        key = address.strip().lower()
+        now = time.monotonic()
+        cached = self._resolutions.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        resolution = await resolve_recipient(self.repo, address)
+        if len(self._resolutions) >= RESOLUTION_CACHE_SIZE:
+            self._resolutions.clear()
+        self._resolutions[key] = (now + RESOLUTION_TTL, resolution)
+        return resolution
+
+    def forget_resolutions(self) -> None:
+        self._resolutions.clear()
 
     async def is_local_domain(self, domain: str) -> bool:
         try:

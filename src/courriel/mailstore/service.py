@@ -268,6 +268,17 @@ class MailStore:
             )
         return result
 
+    async def remove(self, account_id: int, mailbox_id: int, uids: Sequence[int]) -> ExpungeResult:
+        """Remove these messages whatever their flags, all or none, and tell other sessions
+        (POP3 UPDATE state, RFC 1939 §6: ``store_flags`` + ``expunge`` would be two
+        transactions, and a crash between them would leave \\Deleted flags behind)."""
+        result = await self.repo.remove_messages(account_id, mailbox_id, uids)
+        if result.modseq is not None:
+            self.bus.publish(
+                [MailboxChange(account_id, mailbox_id, result.modseq, "expunged", result.uids)]
+            )
+        return result
+
     async def copy(
         self, account_id: int, source_id: int, uids: Sequence[int], destination_id: int
     ) -> CopyResult:

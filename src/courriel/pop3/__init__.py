@@ -16,7 +16,10 @@ The session (``courriel.pop3.session``) reads lines with ``READ_LIMIT``, parses 
 POP3 at all when IMAP exists: clients set to download mail and "leave a copy on the server"
 (``EXPIRE NEVER``) are still common, and they only speak POP3.
 
-This package must not do I/O, import asyncio, or touch storage.
+The server stands on them: ``session`` (the loop), ``handlers`` (one function per command),
+``state`` (state values, the maildrop, its locks) and ``server`` (``pop3_server`` for the
+runtime). They are not imported here, and the grammar modules above must not do I/O, import
+asyncio, or touch storage.
 """
 
 from courriel.pop3.capabilities import (

@@ -7,12 +7,13 @@ The retry schedule, after the n-th failed attempt (``attempts`` = n)::
 
 each wait stretched or shrunk at random by up to ±20 % (``JITTER``), so that messages that
 failed together (a receiving server down for an hour) do not all come back in the same
-second. The first retries are quick because the commonest temporary failure is greylisting,
-which lets a retry through after a few minutes; then the waits grow to 4 hours, which RFC
-5321 §4.5.4.1 recommends as the bound between retries of a failing destination ("at least
-30 minutes"; "give-up time ... at least 4-5 days"). The last attempt is placed exactly at the
-message's expiry (``OutboundQueue.lifetime``, 5 days by default), after which a temporary
-failure becomes permanent and the sender gets a failure DSN.
+second. RFC 5321 §4.5.4.1 asks for at least 30 minutes between retries and a give-up time
+of at least 4-5 days; the first three waits are shorter on purpose, as in most MTAs, because
+the commonest temporary failure is greylisting, which lets a retry through after a few
+minutes. From the 4th retry on the RFC's pace holds, growing to one attempt every 4 hours.
+The last attempt is placed exactly at the message's expiry (``OutboundQueue.lifetime``, 5
+days by default); a temporary failure then becomes permanent and the sender gets a failure
+DSN.
 
 One delay notice (RFC 3464 action ``delayed``) goes out once a recipient has waited
 ``DELAY_NOTICE_AFTER`` (4 hours), only if the sender's NOTIFY asks for delays or no NOTIFY

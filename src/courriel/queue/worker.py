@@ -22,8 +22,9 @@ One attempt for one job:
    the DSN rather than losing it); the delay DSN once, after 4 hours (``bounce``,
    ``schedule``); finished messages are removed (with their spool file).
 
-Success DSNs (NOTIFY=SUCCESS) are not sent: RFC 3461 §4.1 lets an MTA relaying to a server
-without DSN skip them; the recipients' servers that offer DSN get NOTIFY passed on.
+Not done yet: success reports. A server that offers DSN gets NOTIFY passed on and reports
+success itself; to one that does not, RFC 3461 §5.2.2 asks for a "relayed" DSN when NOTIFY
+contains SUCCESS, which courriel does not send. Connections are not reused across jobs.
 
 Must not: parse SMTP (``smtp.client``), build DSN messages (``bounce``), decide how a DSN
 travels (``on_dsn``), or read configuration (the runtime passes values in).
@@ -60,6 +61,7 @@ from courriel.smtp.client import (
     SmtpReplyError,
     SmtpTlsError,
     Timeouts,
+    address_is_valid,
 )
 from courriel.smtp.protocol.replies import Reply
 from courriel.storage.errors import NotFound
@@ -300,7 +302,27 @@ class QueueWorker:
         return await self._finish(job, original, outcomes)
 
     async def _attempt(self, job: DeliveryJob, original: bytes) -> dict[int, _Outcome]:
-        recipients = list(job.recipients)
+        outcomes: dict[int, _Outcome] = {}
+        if not address_is_valid(job.message.sender, sender=True):
+            # RFC 3463 X.1.7: no server will take this reverse-path; nothing will change.
+            bad = _Outcome("failed", "5.1.7", "X-Courriel; invalid sender address")
+            return {r.id: bad for r in job.recipients}
+        recipients = []
+        for recipient in job.recipients:
+            if address_is_valid(recipient.address):
+                recipients.append(recipient)
+            else:  # RFC 3463 X.1.3: bad destination mailbox address syntax
+                outcomes[recipient.id] = _Outcome(
+                    "failed", "5.1.3", "X-Courriel; invalid recipient address"
+                )
+        if not recipients:
+            return outcomes
+        outcomes.update(await self._attempt_hosts(job, recipients, original))
+        return outcomes
+
+    async def _attempt_hosts(
+        self, job: DeliveryJob, recipients: list[QueuedRecipient], original: bytes
+    ) -> dict[int, _Outcome]:
         try:
             destination = await route(
                 job.domain,
@@ -322,7 +344,9 @@ class QueueWorker:
                     break
                 tried += 1
                 try:
-                    replies = await self._try_address(destination, host, address, job, original)
+                    replies = await self._try_address(
+                        destination, host, address, job.message, recipients, original
+                    )
                 except SmtpNotPossible as error:
                     # The message itself cannot go (SMTPUTF8, 8BITMIME, SIZE): final.
                     outcome = _from_error(error, host.name)
@@ -347,24 +371,27 @@ class QueueWorker:
         destination: Route,
         host: RouteHost,
         address: str,
-        job: DeliveryJob,
+        message: QueuedMessage,
+        recipients: list[QueuedRecipient],
         original: bytes,
     ) -> tuple[Reply, ...]:
+        session = (destination, host, address, message, recipients, original)
         try:
-            return await self._session(destination, host, address, job, original, starttls=True)
+            return await self._session(*session, starttls=True)
         except SmtpTlsError as error:
             if destination.smarthost is not None or not self.tls.plaintext_fallback:
                 raise
             # RFC 7435 §3: opportunistic TLS falls back to clear text rather than not at all.
             log.info("%s[%s]: %s; trying again without TLS", host.name, address, error)
-            return await self._session(destination, host, address, job, original, starttls=False)
+            return await self._session(*session, starttls=False)
 
     async def _session(
         self,
         destination: Route,
         host: RouteHost,
         address: str,
-        job: DeliveryJob,
+        message: QueuedMessage,
+        recipients: list[QueuedRecipient],
         original: bytes,
         *,
         starttls: bool,
@@ -397,10 +424,9 @@ class QueueWorker:
                     smarthost.password or "",
                     allow_plaintext_without_tls=not smarthost.tls_required,
                 )
-            message = job.message
             result = await client.send(
                 message.sender,
-                [Recipient(r.address, r.notify, r.orcpt) for r in job.recipients],
+                [Recipient(r.address, r.notify, r.orcpt) for r in recipients],
                 original,
                 body=message.body,
                 smtputf8=message.smtputf8,
@@ -424,6 +450,9 @@ class QueueWorker:
         results: list[AttemptResult] = []
         failures: list[RecipientReport] = []
         delays: list[RecipientReport] = []
+        # One retry time for the whole job, so its recipients stay one transaction.
+        attempts = max(recipient.attempts for recipient in job.recipients) + 1
+        when = next_attempt(attempts, now, self.random, expires=message.expires)
         for recipient in job.recipients:
             outcome = outcomes.get(recipient.id) or _Outcome(
                 "retry", "4.0.0", "X-Courriel; not attempted"
@@ -441,8 +470,6 @@ class QueueWorker:
                 now,
             )
             if outcome.kind == "retry":
-                attempts = recipient.attempts + 1
-                when = next_attempt(attempts, now, self.random, expires=message.expires)
                 self._next_due = when if self._next_due is None else min(self._next_due, when)
                 results.append(
                     AttemptResult(recipient.id, "retry", outcome.diagnostic, outcome.host, when)

@@ -249,6 +249,16 @@ class MailRepo(Protocol):
         leaving tombstones. Raises ``NotFound``."""
         ...
 
+    async def remove_messages(
+        self, account_id: int, mailbox_id: int, uids: Sequence[int]
+    ) -> ExpungeResult:
+        """Remove the messages ``uids`` whatever their flags, all in one transaction: POP3's
+        UPDATE state (RFC 1939 §6) deletes every marked message or none. UIDs not in the
+        mailbox are skipped. As ``expunge``: tombstones left under one new MODSEQ, quota
+        and content references released; ``ExpungeResult((), None)`` (no MODSEQ used) when
+        nothing was removed. Raises ``NotFound`` (mailbox missing or not the account's)."""
+        ...
+
     async def copy(
         self, account_id: int, source_id: int, uids: Sequence[int], destination_id: int
     ) -> CopyResult:

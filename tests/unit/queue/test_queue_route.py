@@ -9,7 +9,7 @@ import pytest
 from courriel.dns import StaticResolver
 from courriel.queue.route import RouteError, Smarthost, route
 
-ZONES = {
+ZONES: dict[str, dict[str, list[str]]] = {
     "example.net": {"MX": ["20 backup.example.net", "10 mx1.example.net", "10 mx2.example.net"]},
     "mx1.example.net": {"A": ["192.0.2.1"], "AAAA": ["2001:db8::1"]},
     "mx2.example.net": {"A": ["192.0.2.2"]},

@@ -31,6 +31,7 @@ from courriel.smtp.client.errors import (
 from courriel.smtp.client.plan import (
     Recipient,
     TransactionPlan,
+    address_is_valid,
     dot_stuff,
     parse_notify,
     parse_original_recipient,
@@ -58,6 +59,7 @@ __all__ = [
     "SmtpTlsError",
     "Timeouts",
     "TransactionPlan",
+    "address_is_valid",
     "dot_stuff",
     "parse_notify",
     "parse_original_recipient",

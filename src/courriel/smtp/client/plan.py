@@ -46,6 +46,7 @@ __all__ = [
     "BDAT_CHUNK_SIZE",
     "Recipient",
     "TransactionPlan",
+    "address_is_valid",
     "bdat_chunks",
     "dot_stuff",
     "parse_notify",
@@ -107,14 +108,22 @@ def parse_original_recipient(value: str | None) -> OriginalRecipient | None:
         return OriginalRecipient(address_type.strip(), address.strip())
 
 
-def _path(address: str, *, sender: bool) -> str:
-    """``<address>`` after checking it is one RFC 5321 §4.1.2 path and nothing more."""
+def address_is_valid(address: str, *, sender: bool = False) -> bool:
+    """Whether ``address`` can be written as one RFC 5321 §4.1.2 path (``""`` is the null
+    reverse-path, valid only for a sender)."""
     try:
         parse_path(f"<{address}>", smtputf8=True, null_allowed=sender)
     except SmtpSyntaxError:
+        return False
+    return True
+
+
+def _path(address: str, *, sender: bool) -> str:
+    """``<address>`` after checking it is one RFC 5321 §4.1.2 path and nothing more."""
+    if not address_is_valid(address, sender=sender):
         status = "5.1.7" if sender else "5.1.3"  # RFC 3463 §3.2 X.1.7 / X.1.3
         role = "sender" if sender else "recipient"
-        raise SmtpNotPossible(f"invalid {role} address {address!r}", status=status) from None
+        raise SmtpNotPossible(f"invalid {role} address {address!r}", status=status)
     return f"<{address}>"
 
 

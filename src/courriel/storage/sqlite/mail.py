@@ -190,6 +190,19 @@ class SqliteMailRepo:
             )
         )
 
+    async def remove_messages(
+        self, account_id: int, mailbox_id: int, uids: Sequence[int]
+    ) -> ExpungeResult:
+        return await self._engine.write(
+            partial(
+                messages.remove_messages,
+                account_id=account_id,
+                mailbox_id=mailbox_id,
+                uids=uids,
+                now=time.time(),
+            )
+        )
+
     async def copy(
         self, account_id: int, source_id: int, uids: Sequence[int], destination_id: int
     ) -> CopyResult:

@@ -510,6 +510,34 @@ def expunge_messages(
     return ExpungeResult(tuple(row[0] for row in rows), modseq)
 
 
+def remove_messages(
+    connection: sqlite3.Connection,
+    account_id: int,
+    mailbox_id: int,
+    uids: Sequence[int],
+    now: float,
+) -> ExpungeResult:
+    """``expunge_messages`` without the \\Deleted filter (POP3 UPDATE, RFC 1939 §6)."""
+    _owned_mailbox(connection, account_id, mailbox_id)
+    rows = connection.execute(
+        "SELECT uid, blob_id, size, flags FROM message "
+        "WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid",
+        (mailbox_id, _uid_list(uids)),
+    ).fetchall()
+    if not rows:
+        return ExpungeResult((), None)
+    modseq = next_modseq(connection, account_id)
+    _remove_rows(connection, mailbox_id, rows, modseq)
+    size = sum(row[2] for row in rows)
+    connection.execute(
+        "UPDATE account SET used_bytes = used_bytes - ?, message_count = message_count - ? "
+        "WHERE id = ?",
+        (size, len(rows), account_id),
+    )
+    release_content(connection, Counter(row[1] for row in rows), now)
+    return ExpungeResult(tuple(row[0] for row in rows), modseq)
+
+
 def transfer_messages(
     connection: sqlite3.Connection,
     account_id: int,

@@ -1,0 +1,457 @@
+"""One function per POP3 command, the table of them, and the replies for refused logins and
+storage errors.
+
+A handler gets the session, the state the command is valid in and the parsed command, and
+returns an action: reply bytes to send (one line or a whole multi-line response), or one of
+``Stream`` / ``UpgradeTls`` / ``RunAuth`` / ``Close`` that the session loop carries out
+(handlers never read the socket). A refusal raises ``Pop3Error``, which carries its -ERR
+line. Which states allow a command is the grammar's table (``protocol.COMMANDS``); the
+session checks it before calling, so a TRANSACTION handler always gets a ``Transaction``.
+
+RFC 1939 §4-§7 (USER, PASS, APOP, QUIT, STAT, LIST, RETR, DELE, NOOP, RSET, TOP, UIDL),
+RFC 2449 (CAPA, RESP-CODES), RFC 2595 §4 (STLS), RFC 5034 (AUTH), RFC 6856 (UTF8).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from courriel.directory.auth import MESSAGES, AuthResult, Outcome, Principal
+from courriel.directory.saslbridge import offered_mechanisms
+from courriel.mailstore.names import INBOX
+from courriel.pop3.capabilities import capa_reply
+from courriel.pop3.errors import Pop3Error
+from courriel.pop3.multiline import DotStuffer, dot_stuff, multiline_reply, top_lines, wire_size
+from courriel.pop3.protocol import (
+    ApopCommand,
+    AuthCommand,
+    CapaCommand,
+    DeleCommand,
+    ListCommand,
+    NoopCommand,
+    PassCommand,
+    Pop3Command,
+    QuitCommand,
+    RetrCommand,
+    RsetCommand,
+    StatCommand,
+    StlsCommand,
+    TopCommand,
+    UidlCommand,
+    UserCommand,
+    Utf8Command,
+)
+from courriel.pop3.responses import (
+    RespCode,
+    err,
+    ok,
+    scan_listing,
+    stat_reply,
+    unique_id_listing,
+)
+from courriel.pop3.state import Authorization, Maildrop, MaildropMessage, State, Transaction
+from courriel.storage.errors import NotFound, StorageError, Unavailable
+from courriel.storage.records import MessageRecord, MessageSummary
+
+if TYPE_CHECKING:
+    from courriel.pop3.session import Pop3Session
+
+log = logging.getLogger("courriel.pop3")
+
+READ_CHUNK = 1024 * 1024
+"""Message bytes read from storage at a time; a message this size or smaller is sent from
+one read, with its size in the +OK line."""
+FETCH_BATCH = 1000
+"""Records fetched per storage read when a maildrop opens (bounds memory at login)."""
+SIZE_READS = 16
+"""Messages read at once to compute sizes for STAT and LIST."""
+
+
+# --- actions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Send ``status``, then the already-stuffed ``body`` chunks (terminating line
+    included) as they come, waiting for the client between chunks."""
+
+    status: bytes
+    body: AsyncIterator[bytes]
+
+
+@dataclass(frozen=True)
+class UpgradeTls:
+    """Send +OK, discard anything pipelined, handshake, forget the session (RFC 2595 §4)."""
+
+
+@dataclass(frozen=True)
+class RunAuth:
+    mechanism: str
+    initial_response: str | None
+
+
+@dataclass(frozen=True)
+class Close:
+    """Send ``reply`` and end the session."""
+
+    reply: bytes
+
+
+Action = bytes | Stream | UpgradeTls | RunAuth | Close
+Handler = Callable[["Pop3Session", Any, Any], Awaitable[Action]]
+
+
+# --- refusals: the one table from login outcomes and storage errors to -ERR lines ---------
+
+Refusal = tuple[str, RespCode | None]
+"""The text and code of an -ERR line; ``Pop3Error(*refusal)`` raises it (a fresh exception
+each time: a shared instance would collect tracebacks)."""
+
+PLAINTEXT_REFUSED: Refusal = (
+    "plaintext authentication disallowed on non-secure connections; use STLS",
+    RespCode.AUTH,
+)
+
+LOGIN_REFUSALS: Mapping[Outcome, Refusal] = MappingProxyType(
+    {
+        # RFC 3206 §5: the credentials are the problem; asking the user again may help.
+        Outcome.INVALID: (MESSAGES[Outcome.INVALID], RespCode.AUTH),
+        Outcome.APP_PASSWORD_REQUIRED: (MESSAGES[Outcome.APP_PASSWORD_REQUIRED], RespCode.AUTH),
+        Outcome.SECOND_FACTOR_REQUIRED: (MESSAGES[Outcome.SECOND_FACTOR_REQUIRED], RespCode.AUTH),
+        # RFC 3206 §4: lasting, and not the password's fault: do not ask again.
+        Outcome.DISABLED: (MESSAGES[Outcome.DISABLED], RespCode.SYS_PERM),
+        # RFC 3206 §4: temporary; the session is closed, as SMTP does with 421.
+        Outcome.BANNED: (MESSAGES[Outcome.BANNED], RespCode.SYS_TEMP),
+    }
+)
+
+STORAGE_REFUSALS: tuple[tuple[type[StorageError], Refusal], ...] = (
+    # A message IMAP removed while this session had it numbered, whose content is gone
+    # too (past the garbage collector's grace period).
+    (NotFound, ("message no longer available", None)),
+    (Unavailable, ("storage unavailable, try again later", RespCode.SYS_TEMP)),
+    (StorageError, ("temporary storage failure, try again later", RespCode.SYS_TEMP)),
+)
+
+
+def storage_refusal(error: StorageError) -> Pop3Error:
+    """The -ERR for a storage error a handler did not expect (the first matching row)."""
+    refusal = next(refusal for kind, refusal in STORAGE_REFUSALS if isinstance(error, kind))
+    return Pop3Error(*refusal)
+
+
+async def finish_login(session: Pop3Session, result: AuthResult) -> Action:
+    """After USER/PASS or AUTH: open the maildrop, or refuse (PASS and AUTH share it)."""
+    if not result.ok:
+        refusal = Pop3Error(*LOGIN_REFUSALS[result.outcome])
+        if result.outcome is Outcome.BANNED:
+            return Close(refusal.reply)
+        raise refusal
+    assert result.principal is not None
+    return await open_maildrop(session, result.principal)
+
+
+async def open_maildrop(session: Pop3Session, principal: Principal) -> Action:
+    """Lock the account's maildrop and snapshot INBOX: enter TRANSACTION (RFC 1939 §4)."""
+    if not session.claim_maildrop(principal.account_id):
+        # RFC 2449 §8.1.2: another session has it; the client may try again later.
+        raise Pop3Error("maildrop already locked by another session", RespCode.IN_USE)
+    try:
+        maildrop = await load_maildrop(session, principal.account_id)
+    except NotFound:
+        session.release_maildrop()
+        raise Pop3Error("no maildrop for this account", RespCode.SYS_PERM) from None
+    except BaseException:
+        session.release_maildrop()
+        raise
+    session.state = Transaction(principal, maildrop)
+    log.info(
+        "[%s] %s logged in (%s, %s), %d messages",
+        session.connection.info.id,
+        principal.address,
+        principal.method,
+        "TLS" if session.tls_active else "plaintext",
+        len(maildrop.messages),
+    )
+    return ok(f"logged in, maildrop has {_messages(len(maildrop.messages))}")
+
+
+def _messages(count: int) -> str:
+    return f"{count} message" if count == 1 else f"{count} messages"
+
+
+_NO_SUMMARY = MessageSummary()
+
+
+async def load_maildrop(session: Pop3Session, account_id: int) -> Maildrop:
+    mailstore = session.settings.mailstore
+    inbox = await mailstore.get_mailbox(account_id, INBOX)
+    mailbox, metas = await mailstore.snapshot(inbox.id)
+    uids = [meta.uid for meta in metas]
+    messages: list[MaildropMessage] = []
+    for start in range(0, len(uids), FETCH_BATCH):
+        records = await mailstore.fetch(inbox.id, uids[start : start + FETCH_BATCH])
+        # Keep what reading the content needs; the parse tree and summary can be large.
+        messages += [
+            MaildropMessage(dataclasses.replace(record, parsed=b"", summary=_NO_SUMMARY))
+            for record in records
+        ]
+    return Maildrop(account_id, inbox.id, mailbox.uidvalidity, messages)
+
+
+# --- reading messages --------------------------------------------------------------------
+
+
+async def read(session: Pop3Session, record: MessageRecord, start: int, length: int) -> bytes:
+    return await session.settings.mailstore.read_message(record, start, length)
+
+
+async def ensure_wire_sizes(session: Pop3Session, messages: list[MaildropMessage]) -> None:
+    """Compute the CRLF sizes LIST and STAT announce (RFC 1939 §5, ``wire_size``) for the
+    messages that have none yet. Stored bytes are kept as received, so a bare LF or a
+    missing final CRLF makes the wire size differ from the stored one: each message is
+    read once per session."""
+    missing = [message for message in messages if message.wire_size is None]
+    for start in range(0, len(missing), SIZE_READS):
+        batch = missing[start : start + SIZE_READS]
+        contents = await asyncio.gather(
+            *(session.settings.mailstore.read_message(m.record) for m in batch),
+            return_exceptions=True,
+        )
+        for message, content in zip(batch, contents, strict=True):
+            if isinstance(content, NotFound):
+                message.wire_size = message.record.size  # gone meanwhile: the stored size
+            elif isinstance(content, BaseException):
+                raise content
+            else:
+                message.wire_size = wire_size(content)
+
+
+async def _stuffed_chunks(
+    session: Pop3Session, record: MessageRecord, first: bytes
+) -> AsyncIterator[bytes]:
+    stuffer = DotStuffer()
+    yield stuffer.feed(first)
+    offset, chunk = len(first), first
+    while len(chunk) == READ_CHUNK:
+        chunk = await read(session, record, offset, READ_CHUNK)
+        offset += len(chunk)
+        stuffed = stuffer.feed(chunk)
+        if stuffed:
+            yield stuffed
+    yield stuffer.finish()
+
+
+# --- AUTHORIZATION state (RFC 1939 §4, §7; RFC 5034; RFC 2595; RFC 6856) -----------------
+
+
+async def user(session: Pop3Session, state: Authorization, command: UserCommand) -> Action:
+    del state
+    if not session.plaintext_allowed():
+        raise Pop3Error(*PLAINTEXT_REFUSED)  # RFC 2595 §2.2: no password before TLS
+    session.state = Authorization(user=command.name)
+    return ok("send PASS")
+
+
+async def pass_(session: Pop3Session, state: Authorization, command: PassCommand) -> Action:
+    if state.user is None:
+        raise Pop3Error("send USER first")  # RFC 1939 §7: PASS follows a successful USER
+    session.state = Authorization()
+    if not session.plaintext_allowed():
+        raise Pop3Error(*PLAINTEXT_REFUSED)
+    result = await session.settings.auth.login(
+        "pop3", session.peer_ip, state.user, command.password
+    )
+    return await finish_login(session, result)
+
+
+async def apop(session: Pop3Session, state: Authorization, command: ApopCommand) -> Action:
+    del session, state, command
+    # RFC 1939 §7: APOP needs the password in clear on the server; courriel keeps hashes.
+    raise Pop3Error("APOP is not supported; use USER/PASS or AUTH over TLS")
+
+
+async def auth(session: Pop3Session, state: Authorization, command: AuthCommand) -> Action:
+    del state
+    mechanisms = offered_mechanisms(session.settings.auth, session.peer_ip, session.tls_active)
+    if command.mechanism is None:
+        # Not in RFC 5034, but clients from the RFC 1734 days send a bare AUTH to list the
+        # mechanisms: answer as those servers did.
+        return multiline_reply("authentication mechanisms follow", mechanisms)
+    return RunAuth(command.mechanism, command.initial_response)
+
+
+async def stls(session: Pop3Session, state: Authorization, command: StlsCommand) -> Action:
+    del state, command
+    if session.tls_active:
+        raise Pop3Error("TLS already active")  # RFC 2595 §4
+    if session.settings.tls is None:
+        raise Pop3Error("STLS not available")
+    return UpgradeTls()
+
+
+async def utf8(session: Pop3Session, state: Authorization, command: Utf8Command) -> Action:
+    del state, command
+    # RFC 6856 §2: messages are sent as stored, never downgraded; user names and passwords
+    # are UTF-8 with or without this command ("UTF8 USER").
+    session.utf8 = True
+    return ok("UTF8 enabled")
+
+
+# --- TRANSACTION state (RFC 1939 §5, §7) --------------------------------------------------
+
+
+async def stat(session: Pop3Session, state: Transaction, command: StatCommand) -> Action:
+    del command
+    live = [message for _, message in state.maildrop.live()]
+    await ensure_wire_sizes(session, live)
+    return stat_reply(len(live), sum(message.wire_size or 0 for message in live))
+
+
+async def list_(session: Pop3Session, state: Transaction, command: ListCommand) -> Action:
+    maildrop = state.maildrop
+    if command.message is not None:
+        message = maildrop.message(command.message)
+        await ensure_wire_sizes(session, [message])
+        return ok(scan_listing(command.message, message.wire_size or 0))
+    live = list(maildrop.live())
+    await ensure_wire_sizes(session, [message for _, message in live])
+    total = sum(message.wire_size or 0 for _, message in live)
+    return multiline_reply(
+        f"{_messages(len(live))} ({total} octets)",
+        (scan_listing(number, message.wire_size or 0) for number, message in live),
+    )
+
+
+async def uidl(session: Pop3Session, state: Transaction, command: UidlCommand) -> Action:
+    del session
+    maildrop = state.maildrop
+    if command.message is not None:
+        message = maildrop.message(command.message)
+        return ok(unique_id_listing(command.message, maildrop.unique_id(message)))
+    return multiline_reply(
+        "unique-id listing follows",
+        (unique_id_listing(n, maildrop.unique_id(message)) for n, message in maildrop.live()),
+    )
+
+
+async def retr(session: Pop3Session, state: Transaction, command: RetrCommand) -> Action:
+    message = state.maildrop.message(command.message)
+    first = await read(session, message.record, 0, READ_CHUNK)
+    state.maildrop.retrieved.add(command.message)
+    if len(first) < READ_CHUNK:
+        message.wire_size = wire_size(first)
+        return ok(f"{message.wire_size} octets") + dot_stuff(first)
+    return Stream(ok("message follows"), _stuffed_chunks(session, message.record, first))
+
+
+async def top(session: Pop3Session, state: Transaction, command: TopCommand) -> Action:
+    message = state.maildrop.message(command.message)
+    data = b""
+    while True:
+        chunk = await read(session, message.record, len(data), READ_CHUNK)
+        data += chunk
+        head = top_lines(data, command.lines)
+        # Done when the whole message is in, or the cut falls before the end of what was
+        # read (a shorter prefix could not have ended the headers or the lines early).
+        if len(chunk) < READ_CHUNK or len(head) < len(data):
+            return ok("top of message follows") + dot_stuff(head)
+
+
+async def dele(session: Pop3Session, state: Transaction, command: DeleCommand) -> Action:
+    del session
+    state.maildrop.message(command.message)
+    state.maildrop.deleted.add(command.message)  # RFC 1939 §5: removed at QUIT only
+    return ok(f"message {command.message} deleted")
+
+
+async def noop(session: Pop3Session, state: Transaction, command: NoopCommand) -> Action:
+    del session, state, command
+    return ok()
+
+
+async def rset(session: Pop3Session, state: Transaction, command: RsetCommand) -> Action:
+    del session, command
+    state.maildrop.deleted.clear()  # RFC 1939 §5
+    return ok(f"maildrop has {_messages(len(state.maildrop.messages))}")
+
+
+# --- any state ---------------------------------------------------------------------------
+
+
+async def capa(session: Pop3Session, state: State, command: CapaCommand) -> Action:
+    del command
+    settings = dataclasses.replace(
+        session.settings.capabilities,
+        sasl_mechanisms=offered_mechanisms(
+            session.settings.auth, session.peer_ip, session.tls_active
+        ),
+        starttls_available=session.settings.tls is not None,
+    )
+    return capa_reply(
+        settings,
+        authenticated=isinstance(state, Transaction),
+        tls_active=session.tls_active,
+        plaintext_login_allowed=session.plaintext_allowed(),
+    )
+
+
+async def quit_(session: Pop3Session, state: State, command: QuitCommand) -> Action:
+    del command
+    goodbye = f"{session.settings.hostname} POP3 server signing off"
+    if isinstance(state, Authorization):
+        return Close(ok(goodbye))  # RFC 1939 §4: no UPDATE state from AUTHORIZATION
+    # RFC 1939 §6: the UPDATE state. The marked messages go in one transaction or not at
+    # all; MailStore tells IMAP sessions they are gone.
+    maildrop = state.maildrop
+    mailstore = session.settings.mailstore
+    removed = 0
+    try:
+        marked = maildrop.marked_uids()
+        if marked:
+            result = await mailstore.remove(maildrop.account_id, maildrop.mailbox_id, marked)
+            removed = len(result.uids)
+    except StorageError:
+        log.exception("[%s] UPDATE failed for %s", session.connection.info.id, state.principal)
+        return Close(err("some deleted messages not removed", RespCode.SYS_TEMP))
+    if session.settings.mark_seen and (retrieved := maildrop.retrieved_uids()):
+        try:
+            await mailstore.store_flags(
+                maildrop.account_id, maildrop.mailbox_id, retrieved, "add", ["\\Seen"]
+            )
+        except StorageError:  # the deletions stand; \Seen is a courtesy
+            log.exception(
+                "[%s] could not flag retrieved messages \\Seen", session.connection.info.id
+            )
+    return Close(ok(f"{goodbye} ({_messages(removed)} deleted)"))
+
+
+# --- the table ---------------------------------------------------------------------------
+
+HANDLERS: Mapping[type[Pop3Command], Handler] = MappingProxyType(
+    {
+        UserCommand: user,
+        PassCommand: pass_,
+        ApopCommand: apop,
+        AuthCommand: auth,
+        StlsCommand: stls,
+        Utf8Command: utf8,
+        StatCommand: stat,
+        ListCommand: list_,
+        RetrCommand: retr,
+        DeleCommand: dele,
+        NoopCommand: noop,
+        RsetCommand: rset,
+        TopCommand: top,
+        UidlCommand: uidl,
+        QuitCommand: quit_,
+        CapaCommand: capa,
+    }
+)
+"""Command type → handler. The states each is valid in: ``protocol.COMMANDS[verb].states``."""
