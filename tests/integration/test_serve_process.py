@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from courriel.net.tls import certificate_info, make_self_signed
+from support.server_process import init_data
 
 pytestmark = pytest.mark.integration
 
@@ -36,17 +37,7 @@ def wait_for(path: Path, text: str, timeout: float = 20.0) -> str:
 
 def test_serve_starts_reloads_and_stops_cleanly(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    assert courriel("init", "example.test", "--dev", "--data", str(data)).returncode == 0
-    added = courriel(
-        "account",
-        "add",
-        "demo@example.test",
-        "--password-stdin",
-        "--data",
-        str(data),
-        stdin="correct horse battery\n",
-    )
-    assert added.returncode == 0, added.stderr
+    init_data(data, accounts=("demo@example.test",))
     log = tmp_path / "serve.log"
     with log.open("w") as output:
         process = subprocess.Popen(
@@ -78,7 +69,7 @@ def test_serve_starts_reloads_and_stops_cleanly(tmp_path: Path) -> None:
 
 def test_sigint_stops_like_ctrl_c(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    assert courriel("init", "example.test", "--dev", "--data", str(data)).returncode == 0
+    init_data(data)
     log = tmp_path / "serve.log"
     with log.open("w") as output:
         process = subprocess.Popen(

@@ -64,7 +64,9 @@ class Maildrop:
         """The message ``number``, or the ``-ERR`` RFC 1939 §5 asks for: numbers out of
         range and messages marked as deleted may not be used."""
         if not 1 <= number <= len(self.messages):
-            raise Pop3Error(f"no such message, only {len(self.messages)} messages in maildrop")
+            count = len(self.messages)
+            only = f"{count} message" if count == 1 else f"{count} messages"
+            raise Pop3Error(f"no such message, only {only} in maildrop")
         if number in self.deleted:
             raise Pop3Error(f"message {number} already deleted")
         return self.messages[number - 1]

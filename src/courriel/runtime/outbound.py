@@ -69,7 +69,8 @@ async def route_dsn(services: Services, dsn: bytes, recipient: str) -> None:
         )
         return
     if resolution.status is Status.NOT_OURS:
-        await services.queue.enqueue("", [QueueRecipientInput(recipient)], dsn)
+        body = "7BIT" if dsn.isascii() else "8BITMIME"  # headers of the original may be 8-bit
+        await services.queue.enqueue("", [QueueRecipientInput(recipient)], dsn, body=body)
         return
     log.warning("DSN for <%s> dropped: the address does not receive mail here", recipient)
 

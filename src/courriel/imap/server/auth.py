@@ -379,4 +379,3 @@ async def set_quota(session: ImapSession, state: LoggedIn, command: SetQuota) ->
     """RFC 9208 §4.1: quotas are set by the administrator, not by the user."""
     del session, state
     return no(command.tag, "Quotas are set by the administrator", NOPERM)
-

@@ -105,9 +105,7 @@ def thread_ordered_subject(messages: Sequence[ThreadInput]) -> tuple[ThreadNode,
     """ORDEREDSUBJECT (RFC 5256 §3): sort by base subject then sent date; each run of one
     subject is a thread whose first message is the parent of the others; threads are
     ordered by the sent date of their first message."""
-    ordered = sorted(
-        messages, key=lambda m: (ascii_casemap(m.base_subject), m.date, m.order)
-    )
+    ordered = sorted(messages, key=lambda m: (ascii_casemap(m.base_subject), m.date, m.order))
     threads: list[tuple[ThreadInput, list[ThreadInput]]] = []
     for message in ordered:
         if threads and ascii_casemap(threads[-1][0].base_subject) == ascii_casemap(
@@ -150,8 +148,10 @@ class _Container:
         return self.children[0].sort_key() if self.children else (0.0, 0)
 
     def subject_holder(self) -> ThreadInput | None:
-        return self.message if self.message is not None else (
-            self.children[0].message if self.children else None
+        return (
+            self.message
+            if self.message is not None
+            else (self.children[0].message if self.children else None)
         )
 
 

@@ -37,7 +37,14 @@ from courriel.imap.protocol.responses import (
     VanishedData,
 )
 from courriel.imap.protocol.wire import Value
-from courriel.storage.records import FLAG_NAMES, Changes, Flag, MailboxRecord, MessageMeta, flag_names
+from courriel.storage.records import (
+    FLAG_NAMES,
+    Changes,
+    Flag,
+    MailboxRecord,
+    MessageMeta,
+    flag_names,
+)
 
 #: Flags every mailbox offers: the system flags (RFC 9051 §2.3.2) and the well-known
 #: keywords the store keeps as bits (RFC 5788 registry).
@@ -185,9 +192,7 @@ class MailboxView:
         if qresync:
             responses = [VanishedData(tuple(sorted(gone)))]
         else:
-            positions = sorted(
-                index for uid in gone if (index := self.index_of(uid)) is not None
-            )
+            positions = sorted(index for uid in gone if (index := self.index_of(uid)) is not None)
             responses = [
                 ExpungeData(position + 1 - shift) for shift, position in enumerate(positions)
             ]

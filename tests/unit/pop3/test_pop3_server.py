@@ -1,0 +1,554 @@
+"""The POP3 server's behaviour across sessions and against storage, on a real listener:
+DELE only at QUIT and atomically, a dropped connection keeps mail, [IN-USE], UIDL stable
+across sessions, restarts and IMAP flag changes, the snapshot at login, \\Seen off by
+default, large messages streamed, timeouts, SCRAM, 2FA, bans and storage failures.
+
+The transcripts (tests/transcripts/pop3) cover each command's replies; these tests cover
+what one connection cannot show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ssl
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import get_args
+
+import pyotp
+import pytest
+
+from courriel import sasl
+from courriel.config import Config, EnabledListener
+from courriel.net import Listener, TlsContextProvider, make_client_context, make_self_signed
+from courriel.pop3 import Pop3Command, dot_unstuff, normalize_line_endings, wire_size
+from courriel.pop3.handlers import HANDLERS, READ_CHUNK
+from courriel.pop3.server import maildrop_locks, pop3_server
+from courriel.pop3.session import Pop3Session, SessionSettings
+from courriel.runtime.services import Services
+from courriel.storage.errors import Unavailable
+from courriel.storage.records import Flag, MessageRecord
+from support.services import temporary_services
+
+ALICE = "alice@example.test"
+PASSWORD = "correct horse battery"
+
+
+# --- a POP3 client that shows the bytes ----------------------------------------------------
+
+
+class Client:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def connect(cls, port: int) -> Client:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        client = cls(reader, writer)
+        assert (await client.line()).startswith("+OK ")
+        return client
+
+    async def line(self) -> str:
+        data = await asyncio.wait_for(self.reader.readline(), 10)
+        assert data.endswith(b"\r\n"), data
+        return data[:-2].decode("utf-8")
+
+    async def raw_multiline(self) -> bytes:
+        """Everything up to and including the terminating line, as received."""
+        return await asyncio.wait_for(self.reader.readuntil(b"\r\n.\r\n"), 20)
+
+    async def send(self, line: str | bytes) -> None:
+        self.writer.write(line if isinstance(line, bytes) else line.encode() + b"\r\n")
+        await self.writer.drain()
+
+    async def command(self, line: str) -> str:
+        await self.send(line)
+        return await self.line()
+
+    async def multiline(self, line: str) -> tuple[str, bytes]:
+        status = await self.command(line)
+        assert status.startswith("+OK"), status
+        return status, dot_unstuff(await self.raw_multiline())
+
+    async def login(self, user: str = ALICE, password: str = PASSWORD) -> str:
+        assert await self.command(f"USER {user}") == "+OK send PASS"
+        return await self.command(f"PASS {password}")
+
+    async def uidl(self) -> list[str]:
+        _, body = await self.multiline("UIDL")
+        return body.decode().splitlines()
+
+    async def closed(self) -> bool:
+        return await asyncio.wait_for(self.reader.read(), 10) == b""
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+# --- a server per test ---------------------------------------------------------------------
+
+
+@dataclass
+class Served:
+    services: Services
+    port: int
+    tls: TlsContextProvider
+    account_id: int
+    inbox_id: int
+
+    async def uids(self) -> list[int]:
+        _, metas = await self.services.mailstore.snapshot(self.inbox_id)
+        return [meta.uid for meta in metas]
+
+    async def append(self, *messages: bytes, flags: tuple[str, ...] = ()) -> None:
+        await self.services.mailstore.append(
+            self.account_id, self.inbox_id, [(raw, flags, None) for raw in messages]
+        )
+
+    async def record(self, uid: int) -> MessageRecord:
+        [record] = await self.services.mailstore.fetch(self.inbox_id, [uid])
+        return record
+
+    async def lock_released(self) -> None:
+        locks = maildrop_locks(self.services.mailstore)
+        for _ in range(200):
+            if not locks.held(self.account_id):
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the maildrop lock was not released")
+
+
+def plaintext_on_loopback(config: Config) -> Config:
+    import dataclasses  # noqa: PLC0415
+
+    return dataclasses.replace(
+        config, auth=dataclasses.replace(config.auth, plaintext_on_loopback=True)
+    )
+
+
+@asynccontextmanager
+async def serving(
+    data: Path,
+    *,
+    settings: Callable[[SessionSettings], None] | None = None,
+    fresh: bool = True,
+    max_connections_per_ip: int | None = None,
+) -> AsyncIterator[Served]:
+    """Services on ``data`` and a STLS POP3 listener; ``settings`` adjusts the sessions'."""
+    certificate, key = data / "cert.pem", data / "key.pem"
+    if not certificate.exists():
+        data.mkdir(parents=True, exist_ok=True)
+        make_self_signed("mail.example.test", certificate, key, extra_names=("127.0.0.1",))
+    tls = TlsContextProvider(certificate, key)
+    async with temporary_services(data / "store", configure=plaintext_on_loopback) as services:
+
+        async def no_delay(seconds: float) -> None:
+            del seconds
+
+        services.auth.sleep = no_delay
+        if fresh:
+            await services.directory.add_domain("example.test", dkim=False)
+            await services.directory.add_account(ALICE, PASSWORD)
+        account = await services.directory.get_account(ALICE)
+        inbox = await services.mailstore.get_mailbox(account.id, "INBOX")
+        server = pop3_server(
+            services, tls, EnabledListener("pop3", "pop3", "starttls", ("127.0.0.1",), 0)
+        )
+        handler = server.handler
+        if settings is not None:
+            session_settings = SessionSettings(
+                hostname="mail.example.test",
+                mailstore=services.mailstore,
+                auth=services.auth,
+                tls=tls,
+                locks=maildrop_locks(services.mailstore),
+                command_timeout=services.config.limits.command_timeout,
+            )
+            settings(session_settings)
+
+            async def handler(connection):  # type: ignore[no-untyped-def]
+                await Pop3Session(connection, session_settings, implicit_tls=False).run()
+
+        listener = Listener(
+            "pop3",
+            ["127.0.0.1"],
+            0,
+            handler,
+            tls=tls,
+            on_refused=server.on_refused,
+            max_connections_per_ip=max_connections_per_ip,
+        )
+        await listener.start()
+        try:
+            yield Served(services, listener.port, tls, account.id, inbox.id)
+        finally:
+            await listener.stop(1.0)
+
+
+def message(subject: str, body: str = "Hello") -> bytes:
+    return f"Subject: {subject}\r\n\r\n{body}\r\n".encode()
+
+
+# --- the command table ---------------------------------------------------------------------
+
+
+def test_every_command_of_the_grammar_has_a_handler() -> None:
+    assert set(HANDLERS) == set(get_args(Pop3Command))
+
+
+# --- UPDATE: DELE only at QUIT, atomically, visible to IMAP --------------------------------
+
+
+async def test_dele_removes_only_at_quit_and_tells_imap_sessions(tmp_path: Path) -> None:
+    async with serving(tmp_path) as served:
+        await served.append(message("one"), message("two"), message("three"))
+        changes = served.services.bus.subscribe(served.account_id)
+        client = await Client.connect(served.port)
+        assert await client.login() == "+OK logged in, maildrop has 3 messages"
+        assert await client.command("DELE 1") == "+OK message 1 deleted"
+        assert await client.command("DELE 3") == "+OK message 3 deleted"
+        assert await served.uids() == [1, 2, 3]  # RFC 1939 §5: only marked
+        assert (await served.record(1)).flags & int(Flag.DELETED) == 0  # no \Deleted either
+        assert await client.command("QUIT") == (
+            "+OK mail.example.test POP3 server signing off (2 messages deleted)"
+        )
+        assert await client.closed()
+        assert await served.uids() == [2]
+        change = await changes.get(timeout=5)
+        assert change is not None
+        assert (change.kind, change.mailbox_id, change.uids) == (
+            "expunged",
+            served.inbox_id,
+            (1, 3),
+        )
+        changes.close()
+
+
+async def test_a_dropped_connection_deletes_nothing(tmp_path: Path) -> None:
+    async with serving(tmp_path) as served:
+        await served.append(message("one"), message("two"))
+        client = await Client.connect(served.port)
+        await client.login()
+        assert await client.command("DELE 1") == "+OK message 1 deleted"
+        assert await client.command("DELE 2") == "+OK message 2 deleted"
+        client.writer.transport.abort()  # no QUIT
+        await served.lock_released()
+        assert await served.uids() == [1, 2]
+        again = await Client.connect(served.port)
+        assert await again.login() == "+OK logged in, maildrop has 2 messages"
+        again.close()
+
+
+async def test_a_failed_update_removes_nothing_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with serving(tmp_path) as served:
+        await served.append(message("one"), message("two"))
+        client = await Client.connect(served.port)
+        await client.login()
+        await client.command("DELE 1")
+
+        async def broken(*args: object) -> None:
+            raise Unavailable("disk full")
+
+        monkeypatch.setattr(served.services.mailstore, "remove", broken)
+        assert await client.command("QUIT") == "-ERR [SYS/TEMP] some deleted messages not removed"
+        assert await client.closed()
+        assert await served.uids() == [1, 2]
+
+
+async def test_a_message_imap_removed_meanwhile_is_still_served_then_simply_gone(
+    tmp_path: Path,
+) -> None:
+    async with serving(tmp_path) as served:
+        await served.append(message("one"), message("two"))
+        client = await Client.connect(served.port)
+        await client.login()
+        await served.services.mailstore.remove(served.account_id, served.inbox_id, [1])
+        _, body = await client.multiline("RETR 1")  # content stays through the GC grace
+        assert body == message("one")
+        assert await client.command("DELE 1") == "+OK message 1 deleted"
+        assert await client.command("QUIT") == (
+            "+OK mail.example.test POP3 server signing off (0 messages deleted)"
+        )
+        assert await served.uids() == [2]
+
+
+# --- one session per maildrop ----------------------------------------------------------------
+
+
+async def test_a_second_session_on_the_same_maildrop_is_refused_in_use(tmp_path: Path) -> None:
+    async with serving(tmp_path) as served:
+        first = await Client.connect(served.port)
+        assert (await first.login()).startswith("+OK logged in")
+        second = await Client.connect(served.port)
+        assert await second.login() == "-ERR [IN-USE] maildrop already locked by another session"
+        assert await second.command("STAT") == "-ERR STAT is not valid in the AUTHORIZATION state"
+        await first.command("QUIT")
+        assert await first.closed()
+        await served.lock_released()
+        assert (await second.login()).startswith("+OK logged in")
+        assert await second.command("STAT") == "+OK 0 0"
+        second.close()
+
+
+# --- the maildrop is a snapshot; UIDL is stable ------------------------------------------------
+
+
+async def test_mail_delivered_during_a_session_appears_in_the_next(tmp_path: Path) -> None:
+    async with serving(tmp_path) as served:
+        await served.append(message("one"))
+        client = await Client.connect(served.port)
+        await client.login()
+        await served.append(message("late"))
+        assert await client.command("STAT") == f"+OK 1 {len(message('one'))}"
+        assert await client.command("RETR 2") == (
+            "-ERR no such message, only 1 message in maildrop"
+        )
+        await client.command("QUIT")
+        again = await Client.connect(served.port)
+        assert await again.login() == "+OK logged in, maildrop has 2 messages"
+        again.close()
+
+
+async def test_uidl_is_stable_across_sessions_restarts_and_imap_activity(tmp_path: Path) -> None:
+    async with serving(tmp_path) as served:
+        await served.append(message("one"), message("two"), message("three"))
+        client = await Client.connect(served.port)
+        await client.login()
+        first = await client.uidl()
+        await client.command("QUIT")
+        assert [line.split()[0] for line in first] == ["1", "2", "3"]
+        ids = [line.split()[1] for line in first]
+        assert len(set(ids)) == 3
+
+        # IMAP: flags, keywords, and message two expunged.
+        mailstore = served.services.mailstore
+        await mailstore.store_flags(
+            served.account_id, served.inbox_id, [1, 3], "add", ["\\Seen", "\\Flagged", "$Work"]
+        )
+        await mailstore.store_flags(served.account_id, served.inbox_id, [2], "add", ["\\Deleted"])
+        await mailstore.expunge(served.account_id, served.inbox_id)
+        await served.append(message("four"))
+        await served.lock_released()
+        client = await Client.connect(served.port)
+        await client.login()
+        second = await client.uidl()
+        await client.command("QUIT")
+        assert second[:2] == [f"1 {ids[0]}", f"2 {ids[2]}"]  # numbers change, ids do not
+        assert second[2].split()[1] not in ids
+    async with serving(tmp_path, fresh=False) as served:  # a restart
+        client = await Client.connect(served.port)
+        await client.login()
+        assert await client.uidl() == second
+        client.close()
+
+
+# --- reading does not mark \Seen unless configured -----------------------------------------------
+
+
+async def test_retrieving_does_not_set_seen_by_default(tmp_path: Path) -> None:
+    async with serving(tmp_path) as served:
+        await served.append(message("one"))
+        client = await Client.connect(served.port)
+        await client.login()
+        await client.multiline("RETR 1")
+        await client.command("QUIT")
+        assert await client.closed()
+        assert (await served.record(1)).flags & int(Flag.SEEN) == 0
+
+
+async def test_mark_seen_flags_retrieved_messages_at_quit(tmp_path: Path) -> None:
+    def mark_seen(settings: SessionSettings) -> None:
+        settings.mark_seen = True
+
+    async with serving(tmp_path, settings=mark_seen) as served:
+        await served.append(message("one"), message("two"), message("three"), message("four"))
+        client = await Client.connect(served.port)
+        await client.login()
+        await client.multiline("RETR 1")
+        await client.multiline("RETR 2")
+        await client.multiline("TOP 3 0")  # TOP is not reading the message
+        assert await client.command("DELE 2") == "+OK message 2 deleted"
+        assert (await served.record(1)).flags & int(Flag.SEEN) == 0  # not before QUIT
+        await client.command("QUIT")
+        assert await client.closed()
+        seen = {uid: (await served.record(uid)).flags & int(Flag.SEEN) for uid in (1, 3, 4)}
+        assert seen == {1: int(Flag.SEEN), 3: 0, 4: 0}
+
+
+# --- message bytes ---------------------------------------------------------------------------
+
+
+async def test_a_large_message_is_streamed_with_exact_size_and_stuffing(tmp_path: Path) -> None:
+    line = b".dot line with bare LF\n" + b"x" * 100 + b"\r\n"
+    raw = b"Subject: big\r\n\r\n" + line * (3 * READ_CHUNK // len(line)) + b".last\r"
+    async with serving(tmp_path) as served:
+        await served.append(raw)
+        assert not (await served.record(1)).inline  # read from the blob store in chunks
+        client = await Client.connect(served.port)
+        await client.login()
+        assert await client.command("LIST 1") == f"+OK 1 {wire_size(raw)}"
+        status, body = await client.multiline("RETR 1")
+        assert status == "+OK message follows"
+        assert body == normalize_line_endings(raw) + b"\r\n"
+        assert len(body) == wire_size(raw)
+        status, head = await client.multiline("TOP 1 2")
+        assert head == b"Subject: big\r\n\r\n" + normalize_line_endings(line * 2)[: -0 or None]
+        client.close()
+
+
+async def test_pipelined_commands_are_answered_in_order(tmp_path: Path) -> None:
+    async with serving(tmp_path) as served:
+        await served.append(message("one"))
+        client = await Client.connect(served.port)
+        await client.login()
+        await client.send(b"STAT\r\nUIDL 1\r\nNOOP\r\nLIST 1\r\nBOGUS\r\nDELE 1\r\nRSET\r\n")
+        replies = [await client.line() for _ in range(7)]
+        assert [reply.split()[0] for reply in replies] == ["+OK"] * 4 + ["-ERR"] + ["+OK"] * 2
+        assert replies[3] == f"+OK 1 {len(message('one'))}"
+        client.close()
+
+
+# --- limits ----------------------------------------------------------------------------------
+
+
+async def test_an_endless_line_is_refused_and_the_session_goes_on(tmp_path: Path) -> None:
+    async with serving(tmp_path) as served:
+        client = await Client.connect(served.port)
+        await client.send(b"USER " + b"a" * 200_000 + b"\r\n")
+        assert await client.line() == "-ERR line too long"
+        assert (await client.login()).startswith("+OK logged in")
+        client.close()
+
+
+async def test_idle_sessions_are_closed_without_update(tmp_path: Path) -> None:
+    def short_timeouts(settings: SessionSettings) -> None:
+        settings.command_timeout = 0.3
+        settings.transaction_timeout = 0.3
+
+    async with serving(tmp_path, settings=short_timeouts) as served:
+        await served.append(message("one"))
+        idle = await Client.connect(served.port)
+        assert await idle.closed()  # RFC 1939 §3: no reply, just the close
+        client = await Client.connect(served.port)
+        await client.login()
+        await client.command("DELE 1")
+        assert await client.closed()
+        await served.lock_released()
+        assert await served.uids() == [1]
+
+
+def test_the_transaction_timer_lasts_at_least_ten_minutes(tmp_path: Path) -> None:
+    settings = SessionSettings(
+        hostname="h",
+        mailstore=None,  # type: ignore[arg-type]
+        auth=None,  # type: ignore[arg-type]
+        tls=None,
+        locks=maildrop_locks.__globals__["MaildropLocks"](),
+        command_timeout=30.0,
+    )
+    assert (settings.command_timeout, settings.transaction_timeout) == (30.0, 600.0)
+
+
+async def test_connections_over_the_per_ip_limit_hear_why(tmp_path: Path) -> None:
+    async with serving(tmp_path, max_connections_per_ip=1) as served:
+        first = await Client.connect(served.port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", served.port)
+        line = await asyncio.wait_for(reader.readline(), 10)
+        assert line == b"-ERR [SYS/TEMP] too many connections from your address\r\n"
+        writer.close()
+        first.close()
+
+
+# --- authentication --------------------------------------------------------------------------
+
+
+async def starttls(client: Client, tls_port: int) -> None:
+    del tls_port
+    assert await client.command("STLS") == "+OK begin TLS negotiation"
+    await client.writer.start_tls(make_client_context(verify=False))
+
+
+async def test_scram_sha_256(tmp_path: Path) -> None:
+    async with serving(tmp_path) as served:
+        await served.append(message("one"))
+        client = await Client.connect(served.port)
+        await starttls(client, served.port)
+        scram = sasl.ScramClient(ALICE, PASSWORD)
+        first = base64.b64encode(scram.first()).decode()
+        challenge = await client.command(f"AUTH SCRAM-SHA-256 {first}")
+        assert challenge.startswith("+ ")
+        final = await asyncio.to_thread(scram.final, base64.b64decode(challenge[2:]))
+        server_final = await client.command(base64.b64encode(final).decode())
+        assert server_final.startswith("+ ")
+        scram.verify(base64.b64decode(server_final[2:]))  # the server proved itself
+        assert await client.command("") == "+OK logged in, maildrop has 1 message"
+        client.close()
+
+
+async def test_two_factor_accounts_need_an_app_password(tmp_path: Path) -> None:
+    async with serving(tmp_path) as served:
+        auth = served.services.auth
+        enrolment = await auth.begin_totp(ALICE)
+        await auth.confirm_totp(ALICE, pyotp.TOTP(enrolment.secret).at(served.services.clock.now()))
+        client = await Client.connect(served.port)
+        refused = await client.login()
+        assert refused.startswith("-ERR [AUTH] app password required")
+        _, imap_only = await auth.add_app_password(ALICE, "tablet", ("imap",))
+        assert await client.login(password=imap_only) == "-ERR [AUTH] invalid credentials"
+        _, pop3_password = await auth.add_app_password(ALICE, "laptop", ("pop3",))
+        assert (await client.login(password=pop3_password)).startswith("+OK logged in")
+        client.close()
+
+
+async def test_a_banned_address_is_told_and_disconnected(tmp_path: Path) -> None:
+    async with serving(tmp_path) as served:
+        client = await Client.connect(served.port)
+        for attempt in range(10):  # auth.max_failures_per_ip
+            assert await client.login(password=f"guess {attempt}") == (
+                "-ERR [AUTH] invalid credentials"
+            )
+        reply = await client.login()
+        assert reply.startswith("-ERR [SYS/TEMP] too many failed logins")
+        assert await client.closed()
+
+
+# --- storage failures ------------------------------------------------------------------------
+
+
+async def test_storage_errors_become_sys_temp_and_the_session_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with serving(tmp_path) as served:
+        await served.append(message("one"))
+        client = await Client.connect(served.port)
+        await client.login()
+
+        async def broken(*args: object) -> bytes:
+            raise Unavailable("database is locked")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(served.services.mailstore, "read_message", broken)
+            assert await client.command("RETR 1") == (
+                "-ERR [SYS/TEMP] storage unavailable, try again later"
+            )
+        _, body = await client.multiline("RETR 1")
+        assert body == message("one")
+        client.close()
+
+
+async def test_tls_client_context_is_unused_for_plain(tmp_path: Path) -> None:
+    """The STLS listener speaks plaintext first: a TLS ClientHello is garbage to it."""
+    async with serving(tmp_path) as served:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        with pytest.raises((ssl.SSLError, ConnectionError, asyncio.TimeoutError)):
+            await asyncio.wait_for(
+                asyncio.open_connection("127.0.0.1", served.port, ssl=context), 5
+            )
