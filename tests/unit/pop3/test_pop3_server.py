@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from courriel.pop3 import Pop3Command, dot_unstuff, normalize_line_endings, wire
 from courriel.pop3.handlers import HANDLERS, READ_CHUNK
 from courriel.pop3.server import maildrop_locks, pop3_server
 from courriel.pop3.session import Pop3Session, SessionSettings
+from courriel.pop3.state import MaildropLocks
 from courriel.runtime.services import Services
 from courriel.storage.errors import Unavailable
 from courriel.storage.records import Flag, MessageRecord
@@ -443,13 +443,13 @@ async def test_idle_sessions_are_closed_without_update(tmp_path: Path) -> None:
         assert await served.uids() == [1]
 
 
-def test_the_transaction_timer_lasts_at_least_ten_minutes(tmp_path: Path) -> None:
+def test_the_transaction_timer_lasts_at_least_ten_minutes() -> None:
     settings = SessionSettings(
         hostname="h",
         mailstore=None,  # type: ignore[arg-type]
         auth=None,  # type: ignore[arg-type]
         tls=None,
-        locks=maildrop_locks.__globals__["MaildropLocks"](),
+        locks=MaildropLocks(),
         command_timeout=30.0,
     )
     assert (settings.command_timeout, settings.transaction_timeout) == (30.0, 600.0)
@@ -468,8 +468,7 @@ async def test_connections_over_the_per_ip_limit_hear_why(tmp_path: Path) -> Non
 # --- authentication --------------------------------------------------------------------------
 
 
-async def starttls(client: Client, tls_port: int) -> None:
-    del tls_port
+async def starttls(client: Client) -> None:
     assert await client.command("STLS") == "+OK begin TLS negotiation"
     await client.writer.start_tls(make_client_context(verify=False))
 
@@ -478,7 +477,7 @@ async def test_scram_sha_256(tmp_path: Path) -> None:
     async with serving(tmp_path) as served:
         await served.append(message("one"))
         client = await Client.connect(served.port)
-        await starttls(client, served.port)
+        await starttls(client)
         scram = sasl.ScramClient(ALICE, PASSWORD)
         first = base64.b64encode(scram.first()).decode()
         challenge = await client.command(f"AUTH SCRAM-SHA-256 {first}")
@@ -540,15 +539,3 @@ async def test_storage_errors_become_sys_temp_and_the_session_goes_on(
         _, body = await client.multiline("RETR 1")
         assert body == message("one")
         client.close()
-
-
-async def test_tls_client_context_is_unused_for_plain(tmp_path: Path) -> None:
-    """The STLS listener speaks plaintext first: a TLS ClientHello is garbage to it."""
-    async with serving(tmp_path) as served:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        with pytest.raises((ssl.SSLError, ConnectionError, asyncio.TimeoutError)):
-            await asyncio.wait_for(
-                asyncio.open_connection("127.0.0.1", served.port, ssl=context), 5
-            )

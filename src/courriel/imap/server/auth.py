@@ -329,6 +329,8 @@ async def append(session: ImapSession, state: LoggedIn, command: Append) -> Tagg
         date = message.internal_date.timestamp() if message.internal_date else None
         items.append((message.data, flags, date))
     result = await session.mailstore.append(account_of(state), mailbox.id, items)
+    if isinstance(state, Selected) and state.view.mailbox_id == mailbox.id:
+        state.view.dirty = True  # RFC 9051 §6.3.12: EXISTS for the selected mailbox
     return ok(command.tag, "APPEND completed", append_uid_code(result.uidvalidity, result.uids))
 
 

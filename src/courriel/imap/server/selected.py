@@ -173,6 +173,7 @@ async def expunge(session: ImapSession, state: Selected, command: Expunge) -> Ta
         if not uids:
             return ok(command.tag, "EXPUNGE completed")
     await session.mailstore.expunge(state.principal.account_id, view.mailbox_id, uids)
+    view.dirty = True  # the report before the OK announces them
     return ok(command.tag, "EXPUNGE completed")
 
 
@@ -594,6 +595,8 @@ async def copy(session: ImapSession, state: Selected, command: Copy) -> Tagged:
     )
     if not result.source_uids:
         return ok(command.tag, "COPY completed (nothing to copy)")
+    if destination == view.mailbox_id:
+        view.dirty = True  # new messages here: EXISTS before the OK
     code = copy_uid_code(result.uidvalidity, result.source_uids, result.destination_uids)
     return ok(command.tag, "COPY completed", code)
 
@@ -614,4 +617,5 @@ async def move(session: ImapSession, state: Selected, command: Move) -> Tagged:
         if result.source_uids:
             code = copy_uid_code(result.uidvalidity, result.source_uids, result.destination_uids)
             await session.send(Untagged("OK", "Moved", code))
+            view.dirty = True  # the report before the OK announces the expunges
     return ok(command.tag, "MOVE completed")
