@@ -309,7 +309,7 @@ async def status(session: ImapSession, state: LoggedIn, command: Status) -> Tagg
     return ok(command.tag, "STATUS completed")
 
 
-# -- APPEND -------------------------------------------------------------------------------------------
+# -- APPEND ----------------------------------------------------------------------------
 
 
 async def append(session: ImapSession, state: LoggedIn, command: Append) -> Tagged:

@@ -396,7 +396,7 @@ async def thread(session: ImapSession, state: Selected, command: Thread) -> Tagg
     return ok(command.tag, "THREAD completed")
 
 
-# -- FETCH ------------------------------------------------------------------------------------------
+# -- FETCH ----------------------------------------------------------------------------
 
 
 def _header_only(attributes: Sequence[FetchAttribute]) -> bool:
@@ -518,7 +518,7 @@ async def _mark_seen(
     return {meta.uid for meta in result.changed}
 
 
-# -- STORE ----------------------------------------------------------------------------------------------
+# -- STORE ----------------------------------------------------------------------------
 
 
 async def store(session: ImapSession, state: Selected, command: Store) -> Tagged:
@@ -571,7 +571,7 @@ async def store(session: ImapSession, state: Selected, command: Store) -> Tagged
     return ok(command.tag, "STORE completed")
 
 
-# -- COPY, MOVE -------------------------------------------------------------------------------------
+# -- COPY, MOVE ----------------------------------------------------------------------------
 
 
 async def _destination(session: ImapSession, state: Selected, name: str) -> int:
