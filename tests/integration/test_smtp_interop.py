@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import smtplib
 import ssl
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from courriel.config import load_config
-from courriel.runtime.services import open_services
-from support.server_process import PASSWORD, RunningServer, courriel, init_data, running_server
+from support.server_process import (
+    PASSWORD,
+    RunningServer,
+    courriel,
+    inbox,
+    init_data,
+    running_server,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -44,21 +47,6 @@ def swaks(*argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def inbox_messages(data: Path, address: str) -> list[bytes]:
-    async def read() -> list[bytes]:
-        services = open_services(load_config(data / "courriel.toml"), parse_workers=0)
-        try:
-            account = await services.directory.get_account(address)
-            inbox = await services.mailstore.get_mailbox(account.id, "INBOX")
-            _, metas = await services.mailstore.snapshot(inbox.id)
-            records = await services.mailstore.fetch(inbox.id, [m.uid for m in metas])
-            return [await services.mailstore.read_message(r) for r in records]
-        finally:
-            await services.aclose()
-
-    return asyncio.run(read())
-
-
 def test_swaks_mx_with_starttls_and_pipelining(server: RunningServer) -> None:
     result = swaks(
         "--port",
@@ -76,7 +64,7 @@ def test_swaks_mx_with_starttls_and_pipelining(server: RunningServer) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "<~  250 2.0.0" in result.stdout
-    messages = inbox_messages(server.data, "alice@example.test")
+    messages = inbox(server.data, "alice@example.test")
     message = next(m for m in messages if b"swaks over TLS" in m)
     assert message.startswith(b"Return-Path: <sender@example.net>\r\nReceived: from ")
     assert b"with ESMTPS (TLSv1." in message
@@ -106,7 +94,7 @@ def test_swaks_bdat_and_auth_submission(server: RunningServer) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "235 2.7.0" in result.stdout
-    message = next(m for m in inbox_messages(server.data, "bob@example.test") if b"submitted" in m)
+    message = next(m for m in inbox(server.data, "bob@example.test") if b"submitted" in m)
     assert b"with ESMTPSA" in message
     assert b"\r\nMessage-ID: <" in message or b"\r\nMessage-Id: <" in message
 
@@ -159,14 +147,12 @@ def test_smtplib_implicit_tls_and_outbound_queue(server: RunningServer) -> None:
             b"Subject: to the world\r\nFrom: alice@example.test\r\n\r\nbody\r\n",
         )
         assert refused == {}
-    assert any(b"to the world" in m for m in inbox_messages(server.data, "bob@example.test"))
+    assert any(b"to the world" in m for m in inbox(server.data, "bob@example.test"))
     # In the --dev setup DNS is static and knows no elsewhere.example: the queue worker
     # bounces the outside copy at once (no such domain) into the sender's INBOX.
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        bounces = [
-            m for m in inbox_messages(server.data, "alice@example.test") if b"multipart/report" in m
-        ]
+        bounces = [m for m in inbox(server.data, "alice@example.test") if b"multipart/report" in m]
         if bounces:
             break
         time.sleep(0.3)

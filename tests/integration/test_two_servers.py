@@ -4,7 +4,6 @@ recipient comes back as a DSN in the sender's INBOX (issue 4)."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 import smtplib
 import socket
@@ -13,11 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from courriel.config import load_config
 from courriel.mail import parse_message
 from courriel.mail.dsn import parse_dsn
-from courriel.runtime.services import open_services
-from support.server_process import PASSWORD, courriel, running_server
+from support.server_process import PASSWORD, courriel, inbox, running_server
 
 pytestmark = pytest.mark.integration
 
@@ -84,21 +81,6 @@ def setup_instance(
     )
     assert added.returncode == 0, added.stderr
     return ports
-
-
-def inbox(data: Path, address: str) -> list[bytes]:
-    async def read() -> list[bytes]:
-        services = open_services(load_config(data / "courriel.toml"), parse_workers=0)
-        try:
-            account = await services.directory.get_account(address)
-            mailbox = await services.mailstore.get_mailbox(account.id, "INBOX")
-            _, metas = await services.mailstore.snapshot(mailbox.id)
-            records = await services.mailstore.fetch(mailbox.id, [m.uid for m in metas])
-            return [await services.mailstore.read_message(r) for r in records]
-        finally:
-            await services.aclose()
-
-    return asyncio.run(read())
 
 
 def wait_until(condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import sys
@@ -10,6 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from courriel.config import load_config
+from courriel.runtime.services import open_services
 
 COURRIEL = [sys.executable, "-m", "courriel"]
 PASSWORD = "correct horse battery"
@@ -103,3 +107,20 @@ def running_server(data: Path, ports: dict[str, int]) -> Iterator[RunningServer]
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def inbox(data: Path, address: str) -> list[bytes]:
+    """The messages in ``address``'s INBOX of the store in ``data``, read directly."""
+
+    async def read() -> list[bytes]:
+        services = open_services(load_config(data / "courriel.toml"), parse_workers=0)
+        try:
+            account = await services.directory.get_account(address)
+            mailbox = await services.mailstore.get_mailbox(account.id, "INBOX")
+            _, metas = await services.mailstore.snapshot(mailbox.id)
+            records = await services.mailstore.fetch(mailbox.id, [m.uid for m in metas])
+            return [await services.mailstore.read_message(r) for r in records]
+        finally:
+            await services.aclose()
+
+    return asyncio.run(read())

@@ -59,6 +59,7 @@ from courriel.imap.protocol.responses import (
     QuotaData,
     QuotaRootData,
     RecentData,
+    Response,
     StatusData,
     Tagged,
     Untagged,
@@ -127,7 +128,7 @@ async def select(session: ImapSession, state: LoggedIn, command: Select) -> Tagg
     mailbox = await session.mailstore.get_mailbox(account_of(state), command.mailbox)
     record, messages = await session.mailstore.snapshot(mailbox.id)
     view = MailboxView(record, messages, read_only=command.read_only)
-    responses = [
+    responses: list[Response] = [
         FlagsData(view.mailbox_flags()),  # RFC 9051 §7.3.5
         ExistsData(len(view)),  # RFC 9051 §7.4.1
     ]

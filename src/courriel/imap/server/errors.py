@@ -95,7 +95,7 @@ STORAGE_ERRORS: dict[type[StorageError], StorageReply] = {
 def storage_error_response(tag: str, error: StorageError) -> Tagged:
     """The tagged NO that reports ``error`` (``NotFound`` → ``NO [NONEXISTENT]``, ...)."""
     for kind in type(error).__mro__:
-        reply = STORAGE_ERRORS.get(kind)  # type: ignore[call-overload]
+        reply = STORAGE_ERRORS.get(kind)
         if reply is not None:
             text = str(error) if reply.explain and str(error) else reply.text
             return no(tag, _sentence(text), reply.code)
