@@ -11,6 +11,7 @@ from courriel.config import Config, EnabledListener
 from courriel.net import Listener, TlsContextProvider, make_client_context, make_self_signed
 from courriel.runtime.services import Services
 from courriel.smtp.server.server import smtp_server
+from courriel.storage.records import DeliveryTarget
 from support.services import temporary_services
 from support.transcript import load, play
 
@@ -57,6 +58,13 @@ async def run_setup(services: Services, lines: list[str]) -> None:
             await services.directory.set_quota(address, int(size))
         elif kind == "disable":
             await services.directory.set_disabled(rest.strip(), True)
+        elif kind == "message":
+            account = await services.directory.get_account(rest.strip())
+            await services.mailstore.deliver(
+                b"Subject: already here\r\n\r\nfilling the mailbox\r\n",
+                [DeliveryTarget(account.id)],
+            )
+            services.directory.forget_resolutions()
         elif kind == "domain":
             await services.directory.add_domain(rest.strip(), dkim=False)
         else:
