@@ -11,6 +11,7 @@ the last test drives ``courriel serve`` once the runtime registers the POP3 serv
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import poplib
 import ssl
 import subprocess
@@ -22,10 +23,13 @@ from pathlib import Path
 import pytest
 
 from courriel.config import EnabledListener
+from courriel.config.load import default_config
+from courriel.config.schema import LISTENERS
+from courriel.directory.passwords import FAST_TEST_PARAMETERS, PasswordHasher
 from courriel.net import Listener, TlsContextProvider, make_self_signed
 from courriel.pop3.server import pop3_server
-from courriel.runtime.server import protocol_servers
-from courriel.runtime.services import Services
+from courriel.runtime.server import Server, protocol_servers
+from courriel.runtime.services import Services, open_services
 from support.server_process import init_data, running_server
 from support.services import temporary_services
 
@@ -76,7 +80,9 @@ async def pop3_listeners(data: Path) -> AsyncIterator[Pop3Servers]:
         listeners = []
         for name, mode in (("pop3", "starttls"), ("pop3s", "implicit")):
             server = pop3_server(
-                services, tls, EnabledListener(name, "pop3", mode, ("127.0.0.1",), 0)  # type: ignore[arg-type]
+                services,
+                tls,
+                EnabledListener(name, "pop3", mode, ("127.0.0.1",), 0),  # type: ignore[arg-type]
             )
             listener = Listener(
                 name,
@@ -110,37 +116,28 @@ def message(subject: str, body: str) -> bytes:
 # --- poplib --------------------------------------------------------------------------------
 
 
-def poplib_stls_session(servers: Pop3Servers) -> dict[str, object]:
+def poplib_stls_session(servers: Pop3Servers, one: bytes, two: bytes) -> None:
+    """A whole session with poplib, checked as it goes (run in a thread)."""
     client = poplib.POP3("127.0.0.1", servers.stls_port, timeout=20)
     try:
         before = client.capa()
+        assert "STLS" in before and "USER" not in before  # no password before TLS
         client.stls(servers.context())
         assert isinstance(client.sock, ssl.SSLSocket)
         after = client.capa()
+        assert "STLS" not in after
+        assert after["SASL"] == ["SCRAM-SHA-256", "PLAIN", "LOGIN"]
         client.user(ALICE)
-        welcome = client.pass_(PASSWORD)
-        stat = client.stat()
-        listing = client.list()[1]
-        uidl = client.uidl()[1]
-        retr = client.retr(2)[1]
-        top = client.top(1, 0)[1]
-        deleted = client.dele(1)
-        quit_reply = client.quit()
-    except BaseException:
+        assert client.pass_(PASSWORD) == b"+OK logged in, maildrop has 2 messages"
+        assert client.stat() == (2, len(one) + len(two))
+        assert client.list()[1] == [f"1 {len(one)}".encode(), f"2 {len(two)}".encode()]
+        assert [line.split()[0] for line in client.uidl()[1]] == [b"1", b"2"]
+        assert b"\r\n".join(client.retr(2)[1]) + b"\r\n" == two  # unstuffed by poplib
+        assert client.top(1, 0)[1] == [b"From: bob@example.net", b"Subject: one", b""]
+        assert client.dele(1) == b"+OK message 1 deleted"
+        assert client.quit().endswith(b" POP3 server signing off (1 message deleted)")
+    finally:
         client.close()
-        raise
-    return {
-        "before": before,
-        "after": after,
-        "welcome": welcome,
-        "stat": stat,
-        "list": listing,
-        "uidl": uidl,
-        "retr": retr,
-        "top": top,
-        "dele": deleted,
-        "quit": quit_reply,
-    }
 
 
 async def test_poplib_over_stls(tmp_path: Path) -> None:
@@ -148,28 +145,16 @@ async def test_poplib_over_stls(tmp_path: Path) -> None:
         one = message("one", "first")
         two = message("two", ".a line starting with a dot\r\nlast")
         await servers.deliver(one, two)
-        result = await asyncio.to_thread(poplib_stls_session, servers)
-        assert "STLS" in result["before"] and "USER" not in result["before"]  # type: ignore[operator]
-        assert "STLS" not in result["after"] and result["after"]["SASL"] == [  # type: ignore[index,operator]
-            "SCRAM-SHA-256",
-            "PLAIN",
-            "LOGIN",
-        ]
-        assert result["welcome"] == b"+OK logged in, maildrop has 2 messages"
-        assert result["stat"] == (2, len(one) + len(two))
-        assert result["list"] == [f"1 {len(one)}".encode(), f"2 {len(two)}".encode()]
-        assert [line.split()[0] for line in result["uidl"]] == [b"1", b"2"]  # type: ignore[union-attr]
-        assert b"\r\n".join(result["retr"]) + b"\r\n" == two  # type: ignore[arg-type]
-        assert result["top"] == [b"From: bob@example.net", b"Subject: one", b""]
-        assert result["dele"] == b"+OK message 1 deleted"
-        assert result["quit"] == b"+OK localhost POP3 server signing off (1 message deleted)"
+        await asyncio.to_thread(poplib_stls_session, servers, one, two)
         assert await servers.uids() == [2]
 
 
 def leave_on_server_download(servers: Pop3Servers, seen: set[bytes]) -> list[bytes]:
     """What a "leave a copy on the server" client does: UIDL, RETR only ids it has not
     seen, never DELE. Over implicit TLS (pop3s, RFC 8314), in UTF8 mode."""
-    client = poplib.POP3_SSL("127.0.0.1", servers.implicit_port, context=servers.context(), timeout=20)
+    client = poplib.POP3_SSL(
+        "127.0.0.1", servers.implicit_port, context=servers.context(), timeout=20
+    )
     try:
         client.utf8()
         client.user(ALICE)
@@ -272,6 +257,64 @@ async def test_curl_pop3s_and_pop3_with_stls(tmp_path: Path) -> None:
         assert upgraded.returncode == 0, upgraded.stderr
         assert upgraded.stdout == one
         assert await servers.uids() == [1, 2]  # curl left everything on the server
+
+
+# --- the runtime ----------------------------------------------------------------------------
+
+
+def fetch_all(servers: tuple[int, int], ca: Path) -> list[bytes]:
+    context = ssl.create_default_context(cafile=str(ca))
+    context.check_hostname = False
+    replies = []
+    implicit = poplib.POP3_SSL("127.0.0.1", servers[1], context=context, timeout=20)
+    implicit.user(ALICE)
+    replies.append(implicit.pass_(PASSWORD))
+    implicit.quit()
+    upgraded = poplib.POP3("127.0.0.1", servers[0], timeout=20)
+    upgraded.stls(context)
+    upgraded.user(ALICE)
+    replies.append(upgraded.pass_(PASSWORD))
+    upgraded.quit()
+    return replies
+
+
+async def test_the_runtime_serves_pop3_and_pop3s_with_this_factory(tmp_path: Path) -> None:
+    """``runtime.Server`` builds the listeners from the config, as ``courriel serve`` will once
+    ``pop3_server`` is in ``protocol_servers()``."""
+    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    make_self_signed("mail.example.test", certificate, key, extra_names=("127.0.0.1",))
+    config = default_config(tmp_path / "data")
+    off = {
+        spec.name: dataclasses.replace(getattr(config.listeners, spec.name), enabled=False)
+        for spec in LISTENERS
+    }
+    config = dataclasses.replace(
+        config,
+        tls=dataclasses.replace(config.tls, certificate=certificate, key=key),
+        listeners=dataclasses.replace(
+            config.listeners,
+            **{
+                **off,
+                "pop3": dataclasses.replace(
+                    config.listeners.pop3, addresses=("127.0.0.1",), port=0
+                ),
+                "pop3s": dataclasses.replace(
+                    config.listeners.pop3s, addresses=("127.0.0.1",), port=0
+                ),
+            },
+        ),
+    )
+    services = open_services(config, hasher=PasswordHasher(FAST_TEST_PARAMETERS), parse_workers=0)
+    server = Server(config, services=services, factories={"pop3": pop3_server})
+    await server.start()
+    try:
+        await services.directory.add_domain("example.test", dkim=False)
+        await services.directory.add_account(ALICE, PASSWORD)
+        ports = {listener.name: listener.port for listener in server.listeners}
+        replies = await asyncio.to_thread(fetch_all, (ports["pop3"], ports["pop3s"]), certificate)
+        assert replies == [b"+OK logged in, maildrop has 0 messages"] * 2
+    finally:
+        await server.stop(1.0)
 
 
 # --- courriel serve ------------------------------------------------------------------------

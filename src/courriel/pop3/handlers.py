@@ -27,7 +27,14 @@ from courriel.directory.saslbridge import offered_mechanisms
 from courriel.mailstore.names import INBOX
 from courriel.pop3.capabilities import capa_reply
 from courriel.pop3.errors import Pop3Error
-from courriel.pop3.multiline import DotStuffer, dot_stuff, multiline_reply, top_lines, wire_size
+from courriel.pop3.multiline import (
+    DotStuffer,
+    dot_stuff,
+    multiline_reply,
+    normalize_line_endings,
+    top_lines,
+    wire_size,
+)
 from courriel.pop3.protocol import (
     ApopCommand,
     AuthCommand,
@@ -212,25 +219,62 @@ async def read(session: Pop3Session, record: MessageRecord, start: int, length: 
     return await session.settings.mailstore.read_message(record, start, length)
 
 
+class WireSizeCounter:
+    """``wire_size`` over chunks, for messages too large to hold: ``feed`` each, then
+    ``finish``. A CR ending a chunk waits for the next to say whether an LF follows."""
+
+    def __init__(self) -> None:
+        self._size = 0
+        self._held_cr = False
+        self._last = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        data = b"\r" + chunk if self._held_cr else chunk
+        self._held_cr = data.endswith(b"\r")
+        self._last = data[-1:]
+        if self._held_cr:
+            data = data[:-1]
+        self._size += len(normalize_line_endings(data))
+
+    def finish(self) -> int:
+        size = self._size + (2 if self._held_cr else 0)  # a final bare CR is sent as CRLF
+        if self._last and self._last not in (b"\n", b"\r"):
+            size += 2  # the CRLF RFC 1939 §3 needs before the terminating line
+        return size
+
+
+async def message_wire_size(session: Pop3Session, record: MessageRecord) -> int:
+    """The size of a message on the wire, read ``READ_CHUNK`` bytes at a time."""
+    try:
+        chunk = await read(session, record, 0, READ_CHUNK)
+        if len(chunk) < READ_CHUNK:
+            return wire_size(chunk)
+        counter = WireSizeCounter()
+        offset = 0
+        while chunk:
+            counter.feed(chunk)
+            offset += len(chunk)
+            if len(chunk) < READ_CHUNK:
+                break
+            chunk = await read(session, record, offset, READ_CHUNK)
+        return counter.finish()
+    except NotFound:
+        return record.size  # removed and collected since login: the stored size will do
+
+
 async def ensure_wire_sizes(session: Pop3Session, messages: list[MaildropMessage]) -> None:
     """Compute the CRLF sizes LIST and STAT announce (RFC 1939 §5, ``wire_size``) for the
     messages that have none yet. Stored bytes are kept as received, so a bare LF or a
     missing final CRLF makes the wire size differ from the stored one: each message is
-    read once per session."""
+    read once per session, ``SIZE_READS`` at a time."""
     missing = [message for message in messages if message.wire_size is None]
     for start in range(0, len(missing), SIZE_READS):
         batch = missing[start : start + SIZE_READS]
-        contents = await asyncio.gather(
-            *(session.settings.mailstore.read_message(m.record) for m in batch),
-            return_exceptions=True,
-        )
-        for message, content in zip(batch, contents, strict=True):
-            if isinstance(content, NotFound):
-                message.wire_size = message.record.size  # gone meanwhile: the stored size
-            elif isinstance(content, BaseException):
-                raise content
-            else:
-                message.wire_size = wire_size(content)
+        sizes = await asyncio.gather(*(message_wire_size(session, m.record) for m in batch))
+        for message, size in zip(batch, sizes, strict=True):
+            message.wire_size = size
 
 
 async def _stuffed_chunks(

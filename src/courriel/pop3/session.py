@@ -215,10 +215,16 @@ class Pop3Session:
             async for chunk in body:
                 self._write(chunk)
                 await self.connection.drain()
-        except StorageError as error:
+        except ConnectionClosed:
+            raise
+        except Exception:
             # The +OK is out: no -ERR can follow. Cut the connection so the client sees
             # an incomplete response rather than a short message (and nothing is deleted).
-            log.error("[%s] message read failed mid-response: %r", self.connection.info.id, error)
+            log.exception(
+                "[%s] message read failed mid-response (%s)",
+                self.connection.info.id,
+                self._describe(),
+            )
             self.connection.abort()
             return False
         await self._flush()

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import itertools
+import random
 import ssl
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import get_args
@@ -24,9 +26,16 @@ import pytest
 
 from courriel import sasl
 from courriel.config import Config, EnabledListener
-from courriel.net import Listener, TlsContextProvider, make_client_context, make_self_signed
+from courriel.net import (
+    Connection,
+    Listener,
+    SessionHandler,
+    TlsContextProvider,
+    make_client_context,
+    make_self_signed,
+)
 from courriel.pop3 import Pop3Command, dot_unstuff, normalize_line_endings, wire_size
-from courriel.pop3.handlers import HANDLERS, READ_CHUNK
+from courriel.pop3.handlers import HANDLERS, READ_CHUNK, WireSizeCounter
 from courriel.pop3.server import maildrop_locks, pop3_server
 from courriel.pop3.session import Pop3Session, SessionSettings
 from courriel.pop3.state import MaildropLocks
@@ -101,10 +110,8 @@ async def close_clients() -> AsyncIterator[None]:
     while OPEN_CLIENTS:
         client = OPEN_CLIENTS.pop()
         client.writer.close()
-        try:
+        with suppress(ConnectionError, ssl.SSLError):
             await client.writer.wait_closed()
-        except (ConnectionError, ssl.SSLError):
-            pass
 
 
 # --- a server per test ---------------------------------------------------------------------
@@ -176,7 +183,7 @@ async def serving(
         server = pop3_server(
             services, tls, EnabledListener("pop3", "pop3", "starttls", ("127.0.0.1",), 0)
         )
-        handler = server.handler
+        handler: SessionHandler = server.handler
         if settings is not None:
             session_settings = SessionSettings(
                 hostname="mail.example.test",
@@ -188,9 +195,10 @@ async def serving(
             )
             settings(session_settings)
 
-            async def handler(connection):  # type: ignore[no-untyped-def]
+            async def adjusted(connection: Connection) -> None:
                 await Pop3Session(connection, session_settings, implicit_tls=False).run()
 
+            handler = adjusted
         listener = Listener(
             "pop3",
             ["127.0.0.1"],
@@ -418,6 +426,36 @@ async def test_a_large_message_is_streamed_with_exact_size_and_stuffing(tmp_path
         _, head = await client.multiline("TOP 1 2")  # two lines: one LF, one CRLF
         assert head == b"Subject: big\r\n\r\n" + normalize_line_endings(line)
         client.close()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_chunked_size_counter_agrees_with_wire_size(seed: int) -> None:
+    generator = random.Random(seed)
+    raw = bytes(generator.choice(b"\r\n.x") for _ in range(generator.randrange(0, 60)))
+    cuts = sorted(generator.sample(range(len(raw) + 1), min(len(raw) + 1, 4)))
+    counter = WireSizeCounter()
+    for start, end in itertools.pairwise([0, *cuts, len(raw)]):
+        counter.feed(raw[start:end])
+    assert counter.finish() == wire_size(raw), raw
+
+
+async def test_sizes_of_messages_whose_line_breaks_straddle_read_chunks(tmp_path: Path) -> None:
+    header = b"Subject: edge\r\n\r\n"
+    crlf_split = header + b"a" * (READ_CHUNK - len(header) - 1) + b"\r\nnext\nline"
+    bare_cr_split = header + b"b" * (READ_CHUNK - len(header) - 1) + b"\rmore\r"
+    exact = header + b"c" * (2 * READ_CHUNK - len(header) - 2) + b"\n\r"
+    async with serving(tmp_path) as served:
+        await served.append(crlf_split, bare_cr_split, exact)
+        client = await Client.connect(served.port)
+        await client.login()
+        _, listing = await client.multiline("LIST")
+        assert listing.split(b"\r\n")[:3] == [
+            f"{number} {wire_size(raw)}".encode()
+            for number, raw in enumerate((crlf_split, bare_cr_split, exact), 1)
+        ]
+        for number, raw in enumerate((crlf_split, bare_cr_split, exact), 1):
+            _, body = await client.multiline(f"RETR {number}")
+            assert len(body) == wire_size(raw)
 
 
 async def test_pipelined_commands_are_answered_in_order(tmp_path: Path) -> None:
