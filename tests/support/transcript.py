@@ -218,6 +218,8 @@ async def play(transcript: Transcript, host: str, port: int, tls_context: ssl.SS
             line = await asyncio.wait_for(current.reader.readline(), 10)
         except (ConnectionError, asyncio.IncompleteReadError):
             return None
+        except TimeoutError:
+            raise Mismatch("no answer within 10 seconds") from None
         if not line:
             return None
         text = line.decode("utf-8", "replace").rstrip("\r\n")

@@ -577,3 +577,24 @@ def test_listener_rejects_bad_arguments() -> None:
         Listener("x", ["127.0.0.1"], 465, handler, implicit_tls=True)
     with pytest.raises(ValueError, match="no address"):
         Listener("x", [], 25, handler)
+
+
+async def test_accepted_sockets_disable_nagle() -> None:
+    """Small pipelined replies must not wait for the peer's delayed ACK (~40 ms)."""
+    seen: dict[str, int] = {}
+
+    async def handler(connection: Connection) -> None:
+        sock = connection._transport.get_extra_info("socket")
+        seen["nodelay"] = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        connection.write(b"hi\r\n")
+        await connection.drain()
+
+    listener = Listener("nodelay", ["127.0.0.1"], 0, handler)
+    await listener.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", listener.port)
+        assert await reader.readline() == b"hi\r\n"
+        writer.close()
+    finally:
+        await listener.stop(1.0)
+    assert seen["nodelay"] == 1
