@@ -244,7 +244,8 @@ async def play(transcript: Transcript, host: str, port: int, tls_context: ssl.SS
                     if text.startswith("<raw>")
                     else text.encode() + b"\r\n"
                 )
-                log.append(f"{prefix(number)}C: {text}")
+                shown = text if len(text) <= 200 else f"{text[:150]}... ({len(data)} octets)"
+                log.append(f"{prefix(number)}C: {shown}")
                 current.writer.write(data)
                 await current.writer.drain()
             elif text == "<closed>":

@@ -2,35 +2,18 @@
 
 ``pop3`` listeners come in two kinds: port 110 (dev 2110) starts in plaintext and offers
 STLS (RFC 2595 §4); port 995 (dev 2995) speaks TLS from the first byte (RFC 8314 §3.3).
-Both share one set of maildrop locks per mail store, so a session on one blocks a second
-login on the other with ``[IN-USE]``.
+Both share the maildrop locks of ``Services``, so a session on one blocks a second login on
+the other with ``[IN-USE]``.
 """
 
 from __future__ import annotations
 
-from weakref import WeakKeyDictionary
-
 from courriel.config import EnabledListener
-from courriel.mailstore.service import MailStore
 from courriel.net import Connection, TlsContextProvider
 from courriel.pop3.responses import RespCode, err
 from courriel.pop3.session import Pop3Session, SessionSettings
-from courriel.pop3.state import MaildropLocks
 from courriel.runtime.server import ProtocolServer
 from courriel.runtime.services import Services
-
-# The factory is called once per listener; the locks must be the same for all listeners of
-# one store. Keyed weakly by the MailStore so two Services bundles in one process (tests)
-# stay apart and a closed one leaves nothing behind.
-_LOCKS: WeakKeyDictionary[MailStore, MaildropLocks] = WeakKeyDictionary()
-
-
-def maildrop_locks(mailstore: MailStore) -> MaildropLocks:
-    """The POP3 maildrop locks of this mail store (created on first use)."""
-    locks = _LOCKS.get(mailstore)
-    if locks is None:
-        locks = _LOCKS[mailstore] = MaildropLocks()
-    return locks
 
 
 def pop3_server(
@@ -42,7 +25,7 @@ def pop3_server(
         mailstore=services.mailstore,
         auth=services.auth,
         tls=tls if listener.tls == "starttls" else None,
-        locks=maildrop_locks(services.mailstore),
+        locks=services.maildrop_locks,
         command_timeout=services.config.limits.command_timeout,
         # A [pop3] option would set this (see SessionSettings.mark_seen); off until then.
         mark_seen=False,

@@ -46,9 +46,10 @@ ServerFactory = Callable[[Services, TlsContextProvider, EnabledListener], Protoc
 def protocol_servers() -> dict[ListenerProtocol, ServerFactory]:
     """The protocol servers of this version, by listener protocol (imported here, not at
     module level: protocol servers import the runtime's types)."""
+    from courriel.pop3.server import pop3_server  # noqa: PLC0415
     from courriel.smtp.server.server import smtp_server  # noqa: PLC0415
 
-    return {"smtp": smtp_server, "submission": smtp_server}
+    return {"smtp": smtp_server, "submission": smtp_server, "pop3": pop3_server}
 
 
 class Server:

@@ -5,7 +5,7 @@ No module-level state: two bundles can live in one process (tests run two server
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from courriel.config import Config
 from courriel.core.clock import Clock, SystemClock
@@ -16,6 +16,7 @@ from courriel.directory.securitylog import SecurityLog
 from courriel.directory.service import Directory
 from courriel.mailstore.parsing import ParsePool
 from courriel.mailstore.service import MailStore
+from courriel.pop3.state import MaildropLocks
 from courriel.queue.service import OutboundQueue
 from courriel.storage.changebus import InProcessChangeBus
 from courriel.storage.sqlite import EmbeddedStore, open_embedded_store
@@ -35,6 +36,8 @@ class Services:
     security_log: SecurityLog
     queue: OutboundQueue
     delivery: DeliveryPipeline
+    maildrop_locks: MaildropLocks = field(default_factory=MaildropLocks)
+    """POP3 sessions in TRANSACTION, shared by every POP3 listener (RFC 2449 [IN-USE])."""
 
     async def aclose(self) -> None:
         """Stop the parse workers, finish pending writes and close the store."""

@@ -36,7 +36,7 @@ from courriel.net import (
 )
 from courriel.pop3 import Pop3Command, dot_unstuff, normalize_line_endings, wire_size
 from courriel.pop3.handlers import HANDLERS, READ_CHUNK, WireSizeCounter
-from courriel.pop3.server import maildrop_locks, pop3_server
+from courriel.pop3.server import pop3_server
 from courriel.pop3.session import Pop3Session, SessionSettings
 from courriel.pop3.state import MaildropLocks
 from courriel.runtime.services import Services
@@ -139,7 +139,7 @@ class Served:
         return record
 
     async def lock_released(self) -> None:
-        locks = maildrop_locks(self.services.mailstore)
+        locks = self.services.maildrop_locks
         for _ in range(200):
             if not locks.held(self.account_id):
                 return
@@ -190,7 +190,7 @@ async def serving(
                 mailstore=services.mailstore,
                 auth=services.auth,
                 tls=tls,
-                locks=maildrop_locks(services.mailstore),
+                locks=services.maildrop_locks,
                 command_timeout=services.config.limits.command_timeout,
             )
             settings(session_settings)

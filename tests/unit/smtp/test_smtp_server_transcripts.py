@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
 
-from courriel.config import Config, EnabledListener
+from courriel.config import EnabledListener
 from courriel.net import Listener, TlsContextProvider, make_client_context, make_self_signed
-from courriel.runtime.services import Services
 from courriel.smtp.server.server import smtp_server
-from courriel.storage.records import DeliveryTarget
+from support.scenario import configure, run_setup
 from support.services import temporary_services
 from support.transcript import load, play
 
@@ -21,54 +19,6 @@ LISTENERS = {
     "submission": ("submission", "starttls"),
     "submissions": ("submission", "implicit"),
 }
-
-
-def _typed(value: str) -> object:
-    if value in ("true", "false"):
-        return value == "true"
-    return int(value) if value.isdigit() else value
-
-
-def configure(overrides: dict[str, str]):  # type: ignore[no-untyped-def]
-    def apply(config: Config) -> Config:
-        config = dataclasses.replace(
-            config, server=dataclasses.replace(config.server, hostname="mail.example.test")
-        )
-        for key, value in overrides.items():
-            section, name = key.split(".")
-            settings = dataclasses.replace(getattr(config, section), **{name: _typed(value)})
-            config = dataclasses.replace(config, **{section: settings})
-        return config
-
-    return apply
-
-
-async def run_setup(services: Services, lines: list[str]) -> None:
-    await services.directory.add_domain("example.test", dkim=False)
-    for line in lines:
-        kind, _, rest = line.partition(" ")
-        if kind == "account":
-            address, _, password = rest.partition(" password=")
-            await services.directory.add_account(address, password or None)
-        elif kind == "alias":
-            source, *targets = rest.split()
-            await services.directory.add_alias(source, targets)
-        elif kind == "quota":
-            address, size = rest.split()
-            await services.directory.set_quota(address, int(size))
-        elif kind == "disable":
-            await services.directory.set_disabled(rest.strip(), True)
-        elif kind == "message":
-            account = await services.directory.get_account(rest.strip())
-            await services.mailstore.deliver(
-                b"Subject: already here\r\n\r\nfilling the mailbox\r\n",
-                [DeliveryTarget(account.id)],
-            )
-            services.directory.forget_resolutions()
-        elif kind == "domain":
-            await services.directory.add_domain(rest.strip(), dkim=False)
-        else:
-            raise ValueError(f"unknown setup {line!r}")
 
 
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=lambda p: p.stem)

@@ -69,10 +69,10 @@ from courriel.imap.protocol.responses import (
     ok,
 )
 from courriel.imap.server import actions
-from courriel.imap.server.errors import No
+from courriel.imap.server.errors import Bad, No
 from courriel.imap.server.listing import ListRequest, list_names, lsub_names
 from courriel.imap.server.state import Authenticated, Selected
-from courriel.imap.server.view import MailboxView
+from courriel.imap.server.view import MailboxView, settable_flags
 from courriel.mailstore.defaults import SPECIAL_USES
 from courriel.storage.errors import NotFound
 from courriel.storage.records import Flag, MailboxRecord
@@ -325,8 +325,10 @@ async def append(session: ImapSession, state: LoggedIn, command: Append) -> Tagg
             return no(command.tag, "Empty message")
         if len(message.data) > session.settings.max_message_size:
             return no(command.tag, "Message too large", None)
-        # \Recent cannot be set by a client (RFC 3501 §2.3.2); IMAP4rev2 has no \Recent.
-        flags = tuple(flag for flag in message.flags if flag.lower() != "\\recent")
+        try:
+            flags = settable_flags(message.flags)
+        except ValueError as error:
+            raise Bad(f"Invalid system flag {error}") from None
         date = message.internal_date.timestamp() if message.internal_date else None
         items.append((message.data, flags, date))
     result = await session.mailstore.append(account_of(state), mailbox.id, items)

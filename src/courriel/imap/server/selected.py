@@ -84,7 +84,7 @@ from courriel.imap.server.ordering import (
     thread_references,
 )
 from courriel.imap.server.state import Authenticated, Selected
-from courriel.imap.server.view import MailboxView
+from courriel.imap.server.view import MailboxView, settable_flags
 from courriel.mail import base_subject, decode
 from courriel.storage import query
 from courriel.storage.errors import NotFound
@@ -530,7 +530,10 @@ async def store(session: ImapSession, state: Selected, command: Store) -> Tagged
     if command.unchanged_since is not None:
         session.enable_condstore()
     live = [index for index in indexes if view.is_live(index)]
-    flags = tuple(flag for flag in command.flags if flag.lower() != "\\recent")
+    try:
+        flags = settable_flags(command.flags)
+    except ValueError as error:
+        raise Bad(f"Invalid system flag {error}") from None
     changed: dict[int, MessageMeta] = {}
     modified: set[int] = set()
     if live:

@@ -51,6 +51,24 @@ from courriel.storage.records import (
 BASE_FLAGS: tuple[str, ...] = tuple(FLAG_NAMES.values())
 
 
+SYSTEM_FLAGS = frozenset({"\\seen", "\\answered", "\\flagged", "\\deleted", "\\draft"})
+
+
+def settable_flags(flags: Iterable[str]) -> tuple[str, ...]:
+    """The flags of a STORE or APPEND, without \\Recent (only the server sets it, RFC 3501
+    §2.3.2); ValueError for a flag-extension this server does not define (RFC 9051 §9:
+    servers must not generate them)."""
+    kept: list[str] = []
+    for flag in flags:
+        lowered = flag.lower()
+        if lowered == "\\recent":
+            continue
+        if flag.startswith("\\") and lowered not in SYSTEM_FLAGS:
+            raise ValueError(flag)
+        kept.append(flag)
+    return tuple(kept)
+
+
 class MailboxView:
     """One session's numbering and knowledge of the selected mailbox (see module doc)."""
 

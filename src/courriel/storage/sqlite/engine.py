@@ -35,6 +35,7 @@ WriteFunction = Callable[[sqlite3.Connection], Any]
 log = logging.getLogger("courriel.storage")
 
 _STOP = object()
+CHECKPOINT_INTERVAL = 1.0
 
 
 class _WriteRequest:
@@ -76,6 +77,8 @@ class SqliteEngine:
         self._reader_count = readers
         self._requests: queue.SimpleQueue[_WriteRequest | object] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._checkpoint_stop = threading.Event()
         self._writer_connection: sqlite3.Connection | None = None
         self._readers: ThreadPoolExecutor | None = None
         self._local = threading.local()
@@ -98,6 +101,9 @@ class SqliteEngine:
             if mode != "wal":
                 raise Unavailable(f"{self.path}: cannot use WAL journal mode (got {mode})")
             connection.execute("PRAGMA synchronous = FULL")
+            # Checkpoints run on their own thread (below): inside a commit they would stall
+            # every session waiting for that commit.
+            connection.execute("PRAGMA wal_autocheckpoint = 0")
             self._migrate(connection)
         except BaseException:
             connection.close()
@@ -106,6 +112,27 @@ class SqliteEngine:
         self._readers = ThreadPoolExecutor(self._reader_count, thread_name_prefix="sqlite-read")
         self._writer = threading.Thread(target=self._write_loop, name="sqlite-writer", daemon=True)
         self._writer.start()
+        self._checkpoint_stop = threading.Event()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop, name="sqlite-checkpoint", daemon=True
+        )
+        self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        """Copy the WAL back into the database every ``CHECKPOINT_INTERVAL`` seconds.
+
+        PASSIVE never blocks the writer or the readers; it copies what it can, and the next
+        round does the rest. Durability does not depend on it: a commit is durable once in
+        the WAL (``synchronous=FULL``)."""
+        connection = _connect(self.path)
+        try:
+            while not self._checkpoint_stop.wait(CHECKPOINT_INTERVAL):
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    log.exception("WAL checkpoint failed")
+        finally:
+            connection.close()
 
     def _migrate(self, connection: sqlite3.Connection) -> None:
         version = connection.execute("PRAGMA user_version").fetchone()[0]
@@ -269,6 +296,10 @@ class SqliteEngine:
             self._requests.put(_STOP)
             self._writer.join()
             self._writer = None
+        if self._checkpointer is not None:
+            self._checkpoint_stop.set()
+            self._checkpointer.join()
+            self._checkpointer = None
         if self._readers is not None:
             self._readers.shutdown(wait=True)
             self._readers = None
@@ -277,6 +308,8 @@ class SqliteEngine:
                 connection.close()
             self._reader_connections.clear()
         if self._writer_connection is not None:
+            with contextlib.suppress(sqlite3.Error):  # fold the WAL back in on a clean stop
+                self._writer_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._writer_connection.close()
             self._writer_connection = None
 

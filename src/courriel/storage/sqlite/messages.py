@@ -489,25 +489,8 @@ def expunge_messages(
     uids: Sequence[int] | None,
     now: float,
 ) -> ExpungeResult:
-    _owned_mailbox(connection, account_id, mailbox_id)
-    query = "SELECT uid, blob_id, size, flags FROM message WHERE mailbox_id = ? AND flags & ? != 0"
-    parameters: tuple[object, ...] = (mailbox_id, _DELETED)
-    if uids is not None:
-        query += " AND uid IN (SELECT value FROM json_each(?))"
-        parameters += (_uid_list(uids),)
-    rows = connection.execute(query + " ORDER BY uid", parameters).fetchall()
-    if not rows:
-        return ExpungeResult((), None)
-    modseq = next_modseq(connection, account_id)
-    _remove_rows(connection, mailbox_id, rows, modseq)
-    size = sum(row[2] for row in rows)
-    connection.execute(
-        "UPDATE account SET used_bytes = used_bytes - ?, message_count = message_count - ? "
-        "WHERE id = ?",
-        (size, len(rows), account_id),
-    )
-    release_content(connection, Counter(row[1] for row in rows), now)
-    return ExpungeResult(tuple(row[0] for row in rows), modseq)
+    """Remove the messages flagged \\Deleted (among ``uids`` when given; RFC 9051 §6.4.3)."""
+    return _delete_messages(connection, account_id, mailbox_id, uids, now, only_deleted=True)
 
 
 def remove_messages(
@@ -517,22 +500,38 @@ def remove_messages(
     uids: Sequence[int],
     now: float,
 ) -> ExpungeResult:
-    """``expunge_messages`` without the \\Deleted filter (POP3 UPDATE, RFC 1939 §6)."""
+    """Remove these messages whatever their flags (POP3 UPDATE, RFC 1939 §6)."""
+    return _delete_messages(connection, account_id, mailbox_id, uids, now, only_deleted=False)
+
+
+def _delete_messages(
+    connection: sqlite3.Connection,
+    account_id: int,
+    mailbox_id: int,
+    uids: Sequence[int] | None,
+    now: float,
+    *,
+    only_deleted: bool,
+) -> ExpungeResult:
+    """Delete rows under one MODSEQ with tombstones, releasing quota and content."""
     _owned_mailbox(connection, account_id, mailbox_id)
-    rows = connection.execute(
-        "SELECT uid, blob_id, size, flags FROM message "
-        "WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid",
-        (mailbox_id, _uid_list(uids)),
-    ).fetchall()
+    query = "SELECT uid, blob_id, size, flags FROM message WHERE mailbox_id = ?"
+    parameters: tuple[object, ...] = (mailbox_id,)
+    if only_deleted:
+        query += " AND flags & ? != 0"
+        parameters += (_DELETED,)
+    if uids is not None:
+        query += " AND uid IN (SELECT value FROM json_each(?))"
+        parameters += (_uid_list(uids),)
+    rows = connection.execute(query + " ORDER BY uid", parameters).fetchall()
     if not rows:
         return ExpungeResult((), None)
     modseq = next_modseq(connection, account_id)
     _remove_rows(connection, mailbox_id, rows, modseq)
-    size = sum(row[2] for row in rows)
     connection.execute(
         "UPDATE account SET used_bytes = used_bytes - ?, message_count = message_count - ? "
         "WHERE id = ?",
-        (size, len(rows), account_id),
+        (sum(row[2] for row in rows), len(rows), account_id),
     )
     release_content(connection, Counter(row[1] for row in rows), now)
     return ExpungeResult(tuple(row[0] for row in rows), modseq)
