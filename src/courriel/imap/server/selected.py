@@ -422,8 +422,10 @@ async def fetch(session: ImapSession, state: Selected, command: Fetch) -> Tagged
     view = state.view
     indexes = target_indexes(view, command.sequence_set, command.uid)
     attributes: list[FetchAttribute] = list(command.attributes)
-    if command.uid and FetchItem.UID not in attributes:
-        attributes.insert(0, FetchItem.UID)  # RFC 9051 §6.4.9: UID FETCH answers carry UID
+    if (command.uid or session.qresync) and FetchItem.UID not in attributes:
+        # RFC 9051 §6.4.9: UID FETCH answers carry UID; so does every FETCH response once
+        # QRESYNC is on (RFC 7162 §3.2.4).
+        attributes.insert(0, FetchItem.UID)
     changed_since = command.changed_since
     if changed_since is not None or FetchItem.MODSEQ in attributes:
         session.enable_condstore()  # RFC 7162 §3.1
@@ -560,7 +562,7 @@ async def store(session: ImapSession, state: Selected, command: Store) -> Tagged
             items.append(("FLAGS", tuple(Atom(name) for name in view.flag_names(index))))
         elif meta is None or not condstore:
             continue
-        if command.uid or condstore:
+        if command.uid or session.qresync:  # RFC 7162 §3.2.4: UID in every FETCH
             items.append(("UID", uid))
         if condstore:
             # RFC 7162 §3.1.3: the new MODSEQ is sent even for .SILENT.
