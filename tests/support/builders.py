@@ -11,6 +11,7 @@ import itertools
 import time
 from collections.abc import Sequence
 
+from courriel.mail import wire_size
 from courriel.storage.ports import BlobStore
 from courriel.storage.records import IngestedMessage, MessageSummary, NewMessage
 
@@ -78,6 +79,7 @@ def ingested(
         parsed=parsed,
         summary=summary,
         body_text=body_text,
+        wire_size=wire_size(data),
     )
 
 

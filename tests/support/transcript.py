@@ -17,7 +17,8 @@ Format, one directive per line::
     S: <closed>                                       (the server closed the connection)
 
 Several connections (imaptest style): a step may start with its connection number, ``2 C:``,
-``2 S:``; unnumbered steps belong to connection 1. A connection opens at its first step.
+``2 S:``; unnumbered steps belong to connection 1. A connection opens at its first step
+(``connections: 2`` may say how many there are; it is not needed).
 
 IMAP conveniences, which never change what older transcripts mean:
 
@@ -77,6 +78,8 @@ def load(path: Path) -> Transcript:
             transcript.config[key.strip()] = value.strip()
         elif kind == "listener":
             transcript.listener = rest.strip()
+        elif kind == "connections":
+            pass  # informative: a connection opens at its first step
         elif kind == "glob" and rest.strip() == "star":
             transcript.star_only = True
         else:

@@ -8,6 +8,7 @@ addressing. Module map::
 
     charset        MIME charset labels -> codecs, tolerant byte decoding
     headers        header block end, fields with offsets, unfolding      (RFC 5322 §2.2)
+    lines          CRLF normalisation, size on the wire                  (RFC 1939 §11)
     encoded_words  RFC 2047 encoded words
     params         Content-Type/Disposition parameters                   (RFC 2045, 2183, 2231)
     transfer       base64 / quoted-printable                             (RFC 2045 §6)
@@ -54,6 +55,7 @@ from courriel.mail.encoded_words import (
 )
 from courriel.mail.envelope import Envelope, build_envelope
 from courriel.mail.headers import HeaderField, find_header_end, split_header_fields, unfold
+from courriel.mail.lines import WireSizeCounter, normalize_line_endings, wire_size
 from courriel.mail.message import ParsedMessage, find_section, parse_message, section_range
 from courriel.mail.mime import MAX_DEPTH, MAX_PARTS
 from courriel.mail.params import decode_params, get_param, parse_content_type, parse_disposition
@@ -84,6 +86,7 @@ __all__ = [
     "Part",
     "RecipientStatus",
     "Summary",
+    "WireSizeCounter",
     "add_missing_headers",
     "base_subject",
     "build_dsn",
@@ -119,6 +122,7 @@ __all__ = [
     "iter_parts",
     "make_message_id",
     "message_ids",
+    "normalize_line_endings",
     "parse_address_list",
     "parse_content_type",
     "parse_date",
@@ -134,4 +138,5 @@ __all__ = [
     "section_range",
     "split_header_fields",
     "unfold",
+    "wire_size",
 ]

@@ -2,9 +2,10 @@
 
 Everything FETCH, SEARCH, SORT, THREAD and message lists need is computed here, from one
 scan of the bytes (``courriel.mail.parse_message``): the MIME tree with offsets, ENVELOPE,
-the search summary, the preview, the decoded header lines for HEADER searches and the text
-for the full-text index. Bodies up to ``inline_limit`` bytes travel with the rows into the
-database; larger ones go to the blob store (the caller puts them). Never raises on bad
+the search summary, the preview, the decoded header lines for HEADER searches, the text
+for the full-text index, and the size as sent in CRLF lines (POP3 LIST and STAT: listing a
+maildrop never reads a body). Bodies up to ``inline_limit`` bytes travel with the rows into
+the database; larger ones go to the blob store (the caller puts them). Never raises on bad
 input: a message that is not valid MIME is stored byte-exact all the same.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 
-from courriel.mail import decode_header_block, encode, extract_text, parse_message
+from courriel.mail import decode_header_block, encode, extract_text, parse_message, wire_size
 from courriel.storage.records import IngestedMessage, MessageSummary
 
 
@@ -40,4 +41,5 @@ def prepare_content(raw: bytes, inline_limit: int) -> IngestedMessage:
             headers=decode_header_block(raw, 0, parsed.header_size),
         ),
         body_text=extract_text(raw, parsed.root),
+        wire_size=wire_size(raw),
     )

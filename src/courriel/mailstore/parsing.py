@@ -43,12 +43,13 @@ def _to_wire(content: IngestedMessage) -> bytes:
             content.parsed,
             astuple(content.summary),
             content.body_text,
+            content.wire_size,
         )
     )
 
 
 def _from_wire(payload: bytes, raw: bytes) -> IngestedMessage:
-    sha256, size, inline, parsed, summary, body_text = marshal.loads(payload)  # noqa: S302 - our own worker
+    sha256, size, inline, parsed, summary, body_text, wire_size = marshal.loads(payload)  # noqa: S302 - our own worker
     fields = list(summary)
     fields[9] = tuple(fields[9])  # references
     return IngestedMessage(
@@ -58,6 +59,7 @@ def _from_wire(payload: bytes, raw: bytes) -> IngestedMessage:
         parsed=parsed,
         summary=MessageSummary(*fields),
         body_text=body_text,
+        wire_size=wire_size,
     )
 
 

@@ -8,6 +8,7 @@ transaction per operation, durable on return) and publishes change events on the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 
 from courriel.core.clock import Clock, SystemClock
@@ -29,6 +30,7 @@ from courriel.storage.records import (
     IngestedMessage,
     MailboxChange,
     MailboxRecord,
+    MessageContent,
     MessageMeta,
     MessageRecord,
     NewMessage,
@@ -223,13 +225,41 @@ class MailStore:
     async def fetch(self, mailbox_id: int, uids: Sequence[int]) -> list[MessageRecord]:
         return await self.repo.fetch(mailbox_id, uids)
 
+    async def list_contents(self, mailbox_id: int) -> tuple[MailboxRecord, list[MessageContent]]:
+        """The mailbox row, and each message's sizes and where its bytes are (no parse
+        trees): what a POP3 maildrop needs, in one read."""
+        return await self.repo.list_contents(mailbox_id)
+
     async def read_message(
-        self, record: MessageRecord, start: int = 0, length: int | None = None
+        self, record: MessageRecord | MessageContent, start: int = 0, length: int | None = None
     ) -> bytes:
         """The message bytes ``[start, start+length)`` exactly as stored."""
         if record.inline:
             return await self.repo.read_content(record.sha256, start, length)
         return await self.blobs.read(record.sha256, start, length)
+
+    async def read_messages(
+        self, mailbox_id: int, messages: Sequence[MessageRecord | MessageContent]
+    ) -> dict[int, bytes]:
+        """The whole bytes of ``messages`` of the mailbox, by UID: the inline ones from one
+        store read, the others from the blob store side by side. A message removed since
+        it was listed is still read while its content is kept (the garbage collector's grace
+        period); one whose content is gone is left out. The caller bounds the total size."""
+        inline = [message.uid for message in messages if message.inline]
+        contents = await self.repo.read_contents(mailbox_id, inline) if inline else {}
+        others = [message for message in messages if message.uid not in contents]
+        if others:
+            read = await asyncio.gather(*(self._read_if_kept(message) for message in others))
+            for message, data in zip(others, read, strict=True):
+                if data is not None:
+                    contents[message.uid] = data
+        return contents
+
+    async def _read_if_kept(self, message: MessageRecord | MessageContent) -> bytes | None:
+        try:
+            return await self.read_message(message)
+        except NotFound:
+            return None
 
     async def store_flags(
         self,

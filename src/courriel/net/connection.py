@@ -210,6 +210,11 @@ class Connection:
         """How many received bytes are buffered and not yet read."""
         return len(self._protocol.buffer)
 
+    def has_line(self) -> bool:
+        """Whether a whole line (up to an LF) is buffered and not yet read: a pipelining
+        client sent another command already."""
+        return b"\n" in self._protocol.buffer
+
     def discard_pending(self) -> bytes:
         """Drop every buffered byte and return them (e.g. commands pipelined before STARTTLS)."""
         data = bytes(self._protocol.buffer)
@@ -233,6 +238,14 @@ class Connection:
         """
         if limit < 1:
             raise ValueError("limit must be at least 1")
+        if self._discarding is None:
+            # A line already buffered (pipelined commands) needs no wait, hence no timer.
+            buffer = self._protocol.buffer
+            end = buffer.find(b"\n", 0, limit)
+            if end >= 0:
+                line = bytes(buffer[: end + 1])
+                self._protocol.consume(end + 1)
+                return line
         return await self._with_timeout(self._readline(limit), timeout)
 
     async def read_exactly(self, size: int, *, timeout: float | None = None) -> bytes:

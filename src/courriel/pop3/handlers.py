@@ -14,27 +14,21 @@ RFC 2449 (CAPA, RESP-CODES), RFC 2595 §4 (STLS), RFC 5034 (AUTH), RFC 6856 (UTF
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+import itertools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from courriel.directory.auth import MESSAGES, AuthResult, Outcome, Principal
 from courriel.directory.saslbridge import offered_mechanisms
+from courriel.mail.lines import WireSizeCounter, wire_size
 from courriel.mailstore.names import INBOX
 from courriel.pop3.capabilities import capa_reply
 from courriel.pop3.errors import Pop3Error
-from courriel.pop3.multiline import (
-    DotStuffer,
-    dot_stuff,
-    multiline_reply,
-    normalize_line_endings,
-    top_lines,
-    wire_size,
-)
+from courriel.pop3.multiline import DotStuffer, dot_stuff, multiline_reply, top_lines
 from courriel.pop3.protocol import (
     ApopCommand,
     AuthCommand,
@@ -64,7 +58,7 @@ from courriel.pop3.responses import (
 )
 from courriel.pop3.state import Authorization, Maildrop, MaildropMessage, State, Transaction
 from courriel.storage.errors import NotFound, StorageError, Unavailable
-from courriel.storage.records import MessageRecord, MessageSummary
+from courriel.storage.records import MessageContent
 
 if TYPE_CHECKING:
     from courriel.pop3.session import Pop3Session
@@ -72,12 +66,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("courriel.pop3")
 
 READ_CHUNK = 1024 * 1024
-"""Message bytes read from storage at a time; a message this size or smaller is sent from
-one read, with its size in the +OK line."""
-FETCH_BATCH = 1000
-"""Records fetched per storage read when a maildrop opens (bounds memory at login)."""
-SIZE_READS = 16
-"""Messages read at once to compute sizes for STAT and LIST."""
+"""Message bytes read from storage at a time. A message smaller than this is read whole and
+sent with its size in the +OK line; a larger one is streamed chunk by chunk."""
+READ_AHEAD_MESSAGES = 64
+"""Messages one storage read brings in for RETR: the one asked for and the next ones not yet
+retrieved, so a client downloading the maildrop in order is served from memory (one read
+per 64 messages instead of a read, and a trip to a reader thread, per message)."""
+READ_AHEAD_BYTES = 4 * 1024 * 1024
+"""What one storage read for RETR, or for sizes, may bring in at most (the first message
+is always read): the memory a session holds for messages not yet asked for."""
 
 
 # --- actions -----------------------------------------------------------------------------
@@ -193,98 +190,119 @@ def _messages(count: int) -> str:
     return f"{count} message" if count == 1 else f"{count} messages"
 
 
-_NO_SUMMARY = MessageSummary()
-
-
 async def load_maildrop(session: Pop3Session, account_id: int) -> Maildrop:
+    """INBOX at login: each message's sizes and where its bytes are, from one store read
+    (no parse trees, no bodies: RFC 1939 §11 sizes were recorded at ingest)."""
     mailstore = session.settings.mailstore
     inbox = await mailstore.get_mailbox(account_id, INBOX)
-    mailbox, metas = await mailstore.snapshot(inbox.id)
-    uids = [meta.uid for meta in metas]
-    messages: list[MaildropMessage] = []
-    for start in range(0, len(uids), FETCH_BATCH):
-        records = await mailstore.fetch(inbox.id, uids[start : start + FETCH_BATCH])
-        # Keep what reading the content needs; the parse tree and summary can be large.
-        messages += [
-            MaildropMessage(dataclasses.replace(record, parsed=b"", summary=_NO_SUMMARY))
-            for record in records
-        ]
+    mailbox, contents = await mailstore.list_contents(inbox.id)
+    messages = [MaildropMessage(content, content.wire_size) for content in contents]
     return Maildrop(account_id, inbox.id, mailbox.uidvalidity, messages)
 
 
 # --- reading messages --------------------------------------------------------------------
 
 
-async def read(session: Pop3Session, record: MessageRecord, start: int, length: int) -> bytes:
-    return await session.settings.mailstore.read_message(record, start, length)
+async def read(session: Pop3Session, content: MessageContent, start: int, length: int) -> bytes:
+    return await session.settings.mailstore.read_message(content, start, length)
 
 
-class WireSizeCounter:
-    """``wire_size`` over chunks, for messages too large to hold: ``feed`` each, then
-    ``finish``. A CR ending a chunk waits for the next to say whether an LF follows."""
-
-    def __init__(self) -> None:
-        self._size = 0
-        self._held_cr = False
-        self._last = b""
-
-    def feed(self, chunk: bytes) -> None:
-        if not chunk:
-            return
-        data = b"\r" + chunk if self._held_cr else chunk
-        self._held_cr = data.endswith(b"\r")
-        self._last = data[-1:]
-        if self._held_cr:
-            data = data[:-1]
-        self._size += len(normalize_line_endings(data))
-
-    def finish(self) -> int:
-        size = self._size + (2 if self._held_cr else 0)  # a final bare CR is sent as CRLF
-        if self._last and self._last not in (b"\n", b"\r"):
-            size += 2  # the CRLF RFC 1939 §3 needs before the terminating line
-        return size
+def _batches(
+    messages: Iterable[tuple[int, MaildropMessage]],
+) -> Iterator[list[tuple[int, MaildropMessage]]]:
+    """``(number, message)`` pairs of messages smaller than ``READ_CHUNK``, in groups one
+    storage read may bring in: at most ``READ_AHEAD_MESSAGES`` and ``READ_AHEAD_BYTES`` (a
+    group's first message whatever its size)."""
+    batch: list[tuple[int, MaildropMessage]] = []
+    size = 0
+    for number, message in messages:
+        if message.content.size >= READ_CHUNK:
+            continue
+        if batch and (
+            len(batch) == READ_AHEAD_MESSAGES or size + message.content.size > READ_AHEAD_BYTES
+        ):
+            yield batch
+            batch, size = [], 0
+        batch.append((number, message))
+        size += message.content.size
+    if batch:
+        yield batch
 
 
-async def message_wire_size(session: Pop3Session, record: MessageRecord) -> int:
+async def read_with_read_ahead(session: Pop3Session, maildrop: Maildrop, number: int) -> bytes:
+    """The bytes of message ``number`` (smaller than ``READ_CHUNK``) for RETR: from what an
+    earlier RETR read ahead, or from one storage read that also brings in the next
+    messages not yet retrieved or marked (they replace the previous read-ahead). Raises
+    ``NotFound`` when its content is gone."""
+    data = maildrop.read_ahead.pop(number, None)
+    if data is not None:
+        return data
+    maildrop.read_ahead.clear()
+    messages = maildrop.messages
+    following = (
+        (later, messages[later - 1])
+        for later in range(number + 1, len(messages) + 1)
+        if later not in maildrop.deleted and later not in maildrop.retrieved
+    )
+    batch = next(_batches(itertools.chain([(number, messages[number - 1])], following)))
+    contents = await session.settings.mailstore.read_messages(
+        maildrop.mailbox_id, [message.content for _, message in batch]
+    )
+    for later, message in batch[1:]:
+        if (ahead := contents.get(message.uid)) is not None:
+            maildrop.read_ahead[later] = ahead
+    data = contents.get(messages[number - 1].uid)
+    if data is None:
+        raise NotFound(f"message {number} is gone from the store")
+    return data
+
+
+async def message_wire_size(session: Pop3Session, content: MessageContent) -> int:
     """The size of a message on the wire, read ``READ_CHUNK`` bytes at a time."""
     try:
-        chunk = await read(session, record, 0, READ_CHUNK)
-        if len(chunk) < READ_CHUNK:
-            return wire_size(chunk)
         counter = WireSizeCounter()
         offset = 0
-        while chunk:
+        while True:
+            chunk = await read(session, content, offset, READ_CHUNK)
             counter.feed(chunk)
             offset += len(chunk)
             if len(chunk) < READ_CHUNK:
-                break
-            chunk = await read(session, record, offset, READ_CHUNK)
-        return counter.finish()
+                return counter.finish()
     except NotFound:
-        return record.size  # removed and collected since login: the stored size will do
+        return content.size  # removed and collected since login: the stored size will do
 
 
-async def ensure_wire_sizes(session: Pop3Session, messages: list[MaildropMessage]) -> None:
-    """Compute the CRLF sizes LIST and STAT announce (RFC 1939 §5, ``wire_size``) for the
-    messages that have none yet. Stored bytes are kept as received, so a bare LF or a
-    missing final CRLF makes the wire size differ from the stored one: each message is
-    read once per session, ``SIZE_READS`` at a time."""
+async def ensure_wire_sizes(
+    session: Pop3Session, maildrop: Maildrop, messages: Iterable[MaildropMessage]
+) -> None:
+    """Give ``messages`` the CRLF size LIST and STAT announce (RFC 1939 §11). The store
+    records it at ingest; content stored before it did (schema 4) has none and is read once
+    per session to compute it: small messages in batches (``_batches``), large ones chunk
+    by chunk."""
     missing = [message for message in messages if message.wire_size is None]
-    for start in range(0, len(missing), SIZE_READS):
-        batch = missing[start : start + SIZE_READS]
-        sizes = await asyncio.gather(*(message_wire_size(session, m.record) for m in batch))
-        for message, size in zip(batch, sizes, strict=True):
-            message.wire_size = size
+    if not missing:
+        return
+    mailstore = session.settings.mailstore
+    for batch in _batches(enumerate(missing)):
+        contents = await mailstore.read_messages(
+            maildrop.mailbox_id, [message.content for _, message in batch]
+        )
+        for _, message in batch:
+            data = contents.get(message.uid)
+            message.wire_size = message.content.size if data is None else wire_size(data)
+    for message in missing:
+        if message.wire_size is None:
+            message.wire_size = await message_wire_size(session, message.content)
 
 
 async def _stuffed_chunks(
-    session: Pop3Session, record: MessageRecord, first: bytes
+    session: Pop3Session, content: MessageContent, first: bytes
 ) -> AsyncIterator[bytes]:
     stuffer = DotStuffer()
     yield stuffer.feed(first)
     offset, chunk = len(first), first
     while len(chunk) == READ_CHUNK:
-        chunk = await read(session, record, offset, READ_CHUNK)
+        chunk = await read(session, content, offset, READ_CHUNK)
         offset += len(chunk)
         stuffed = stuffer.feed(chunk)
         if stuffed:
@@ -353,8 +371,9 @@ async def utf8(session: Pop3Session, state: Authorization, command: Utf8Command)
 
 async def stat(session: Pop3Session, state: Transaction, command: StatCommand) -> Action:
     del command
-    live = [message for _, message in state.maildrop.live()]
-    await ensure_wire_sizes(session, live)
+    maildrop = state.maildrop
+    live = [message for _, message in maildrop.live()]
+    await ensure_wire_sizes(session, maildrop, live)
     return stat_reply(len(live), sum(message.wire_size or 0 for message in live))
 
 
@@ -362,10 +381,10 @@ async def list_(session: Pop3Session, state: Transaction, command: ListCommand) 
     maildrop = state.maildrop
     if command.message is not None:
         message = maildrop.message(command.message)
-        await ensure_wire_sizes(session, [message])
+        await ensure_wire_sizes(session, maildrop, [message])
         return ok(scan_listing(command.message, message.wire_size or 0))
     live = list(maildrop.live())
-    await ensure_wire_sizes(session, [message for _, message in live])
+    await ensure_wire_sizes(session, maildrop, (message for _, message in live))
     total = sum(message.wire_size or 0 for _, message in live)
     return multiline_reply(
         f"{_messages(len(live))} ({total} octets)",
@@ -386,20 +405,25 @@ async def uidl(session: Pop3Session, state: Transaction, command: UidlCommand) -
 
 
 async def retr(session: Pop3Session, state: Transaction, command: RetrCommand) -> Action:
-    message = state.maildrop.message(command.message)
-    first = await read(session, message.record, 0, READ_CHUNK)
-    state.maildrop.retrieved.add(command.message)
-    if len(first) < READ_CHUNK:
-        message.wire_size = wire_size(first)
-        return ok(f"{message.wire_size} octets") + dot_stuff(first)
-    return Stream(ok("message follows"), _stuffed_chunks(session, message.record, first))
+    maildrop = state.maildrop
+    message = maildrop.message(command.message)
+    if message.content.size >= READ_CHUNK:
+        first = await read(session, message.content, 0, READ_CHUNK)
+        maildrop.retrieved.add(command.message)
+        return Stream(ok("message follows"), _stuffed_chunks(session, message.content, first))
+    data = await read_with_read_ahead(session, maildrop, command.message)
+    maildrop.retrieved.add(command.message)
+    if message.wire_size is None:
+        message.wire_size = wire_size(data)
+    stuffed = dot_stuff(data, crlf_lines=message.wire_size == len(data))
+    return ok(f"{message.wire_size} octets") + stuffed
 
 
 async def top(session: Pop3Session, state: Transaction, command: TopCommand) -> Action:
     message = state.maildrop.message(command.message)
     data = b""
     while True:
-        chunk = await read(session, message.record, len(data), READ_CHUNK)
+        chunk = await read(session, message.content, len(data), READ_CHUNK)
         data += chunk
         head = top_lines(data, command.lines)
         # Done when the whole message is in, or the cut falls before the end of what was

@@ -13,6 +13,8 @@ message as the end of the response, and whatever followed as server replies. So:
     dot_unstuff(dot_stuff(message)) == normalize_line_endings(message) + (CRLF if missing)
 
 and ``wire_size(message)`` is the length of that, the size LIST and STAT must announce.
+``normalize_line_endings`` and ``wire_size`` live in ``courriel.mail.lines`` (the store
+computes the wire size at ingest); they are re-exported here.
 
 Everything works on ``bytes`` with ``bytes.replace`` and ``count``, which run in C; a large
 message goes through ``DotStuffer`` chunk by chunk without being held whole.
@@ -26,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from courriel.mail.lines import CRLF, normalize_line_endings, wire_size
 from courriel.pop3.responses import ok
 
 __all__ = [
@@ -40,29 +43,8 @@ __all__ = [
     "wire_size",
 ]
 
-CRLF = b"\r\n"
 TERMINATOR = b".\r\n"  # RFC 1939 §3: the line that ends a multi-line response
 _STUFFED_LINE_START = b"\r\n."
-
-
-def normalize_line_endings(data: bytes) -> bytes:
-    """``data`` with every line break as CRLF (bare LF and bare CR become CRLF)."""
-    crlf = data.count(CRLF)
-    if data.count(b"\n") == crlf and data.count(b"\r") == crlf:
-        return data  # the usual case: stored messages are already CRLF
-    return data.replace(CRLF, b"\n").replace(b"\r", b"\n").replace(b"\n", CRLF)
-
-
-def wire_size(message: bytes) -> int:
-    """Octets of ``message`` as a client receives it: CRLF line endings, a final CRLF added
-    when missing, before byte-stuffing (RFC 1939 §5: LIST and STAT sizes)."""
-    crlf = message.count(CRLF)
-    bare_lf = message.count(b"\n") - crlf
-    bare_cr = message.count(b"\r") - crlf
-    size = len(message) + bare_lf + bare_cr
-    if message and not message.endswith((b"\n", b"\r")):
-        size += len(CRLF)
-    return size
 
 
 class DotStuffer:
@@ -107,8 +89,18 @@ class DotStuffer:
         return TERMINATOR
 
 
-def dot_stuff(message: bytes) -> bytes:
-    """``message`` as the body of a multi-line response, terminating ``.\\r\\n`` included."""
+def dot_stuff(message: bytes, *, crlf_lines: bool = False) -> bytes:
+    """``message`` as the body of a multi-line response, terminating ``.\\r\\n`` included.
+
+    ``crlf_lines`` says the caller knows ``message`` is CRLF lines ending with one, with no
+    bare CR or LF (its ``wire_size`` equals its length, which proves it): the line endings
+    are then not scanned, only the dots.
+    """
+    if crlf_lines:
+        stuffed = message.replace(_STUFFED_LINE_START, b"\r\n..")
+        if stuffed.startswith(b"."):
+            return b"." + stuffed + TERMINATOR
+        return stuffed + TERMINATOR
     stuffer = DotStuffer()
     return stuffer.feed(message) + stuffer.finish()
 

@@ -9,6 +9,7 @@ Must not: choose reply texts for the session (it passes them), or know about sto
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 __all__ = [
@@ -86,9 +87,12 @@ def scan_listing(message_number: int, size: int) -> str:
     return f"{message_number} {size}"
 
 
+_UNIQUE_ID = re.compile("[\x21-\x7e]{1,70}")
+
+
 def is_valid_unique_id(value: str) -> bool:
     """RFC 1939 §7: a unique-id is 1 to 70 characters in 0x21–0x7E."""
-    return 1 <= len(value) <= 70 and all("\x21" <= character <= "\x7e" for character in value)
+    return _UNIQUE_ID.fullmatch(value) is not None
 
 
 def unique_id_listing(message_number: int, unique_id: str) -> str:

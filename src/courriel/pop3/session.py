@@ -7,6 +7,10 @@ per command, errors per session. Replies to pipelined commands are written toget
 flushed when the client's input is drained (RFC 2449 §6.6).
 
 The maildrop lock is taken at login and released when the session ends, however it ends.
+Replies are queued and sent together when no further command is waiting in the input (or
+``OUTPUT_BATCH`` octets are queued), so a pipelining client gets a window of replies in one
+write rather than one system call each; any other write sends the queue first, in order.
+
 Only QUIT in TRANSACTION removes messages (RFC 1939 §6): a dropped connection, a timeout
 (RFC 1939 §3: closed without a reply and without UPDATE) or an error deletes nothing. An
 unexpected exception is logged once with the connection id, the user and the command; the
@@ -39,6 +43,8 @@ MAX_ERRORS = 20
 """Syntax errors and commands in the wrong state before the session is closed."""
 MIN_AUTOLOGOUT = 600.0
 """RFC 1939 §3: an inactivity timer in TRANSACTION lasts at least 10 minutes."""
+OUTPUT_BATCH = 256 * 1024
+"""Queued reply octets that are sent (and waited on) even while more commands are waiting."""
 
 
 class SessionSettings:
@@ -90,6 +96,8 @@ class Pop3Session:
         self.peer_ip = connection.info.peer_ip
         self._locked_account: int | None = None
         self._verb = ""
+        self._output: list[bytes] = []
+        self._output_size = 0
 
     # -- facts and resources handlers use --------------------------------------------------
 
@@ -115,7 +123,7 @@ class Pop3Session:
         connection = self.connection
         self._write(ok(f"{self.settings.hostname} POP3 server ready"))  # RFC 1939 §4
         try:
-            await connection.drain()
+            await self._send()
             while True:
                 action = await self._next_action()
                 if action is not None and not await self._perform(action):
@@ -133,6 +141,7 @@ class Pop3Session:
             self._write(err("internal error, closing connection", RespCode.SYS_TEMP))
         finally:
             self.release_maildrop()
+        self._send_queued()
         await connection.close_and_wait(5.0)
 
     def _describe(self) -> str:
@@ -141,12 +150,30 @@ class Pop3Session:
         return f"{who}, {state.protocol_state.value}, last command {self._verb or '-'}"
 
     def _write(self, data: bytes) -> None:
+        """Queue ``data`` after what is queued already (``_flush`` or ``_send`` sends it)."""
+        self._output.append(data)
+        self._output_size += len(data)
+
+    def _send_queued(self) -> None:
+        if not self._output:
+            return
+        data = b"".join(self._output)
+        self._output.clear()
+        self._output_size = 0
         if not self.connection.is_closing:
             self.connection.write(data)
 
+    async def _send(self) -> None:
+        """Send what is queued, then wait while the client is slow to read."""
+        self._send_queued()
+        await self.connection.drain()
+
     async def _flush(self) -> None:
-        if self.connection.pending() == 0:  # RFC 2449 §6.6: replies batched while pipelining
-            await self.connection.drain()
+        """After a reply: send, unless the client pipelined another command already (RFC
+        2449 §6.6), whose reply can then go out in the same write."""
+        if self.connection.has_line() and self._output_size < OUTPUT_BATCH:
+            return
+        await self._send()
 
     def _timeout(self) -> float:
         if isinstance(self.state, Transaction):
@@ -201,7 +228,7 @@ class Pop3Session:
                 return await self._stream(status, body)
             case handlers.Close(reply):
                 self._write(reply)
-                await self.connection.drain()
+                await self._send()
                 return False
             case handlers.UpgradeTls():
                 await self._start_tls()
@@ -214,7 +241,7 @@ class Pop3Session:
         try:
             async for chunk in body:
                 self._write(chunk)
-                await self.connection.drain()
+                await self._send()
         except ConnectionClosed:
             raise
         except Exception:
@@ -235,7 +262,7 @@ class Pop3Session:
     async def _start_tls(self) -> None:
         assert self.settings.tls is not None
         self._write(ok("begin TLS negotiation"))  # RFC 2595 §4
-        await self.connection.drain()
+        await self._send()
         discarded = self.connection.discard_pending()  # no plaintext command survives TLS
         if discarded:
             log.info(
@@ -252,7 +279,7 @@ class Pop3Session:
         async def exchange(challenge: bytes) -> bytes | sasl.Cancelled | sasl.MalformedResponse:
             # RFC 5034 §4: "+ " and the base64 challenge; the client answers one line.
             self._write(b"+ " + base64.b64encode(challenge) + b"\r\n")
-            await self.connection.drain()
+            await self._send()
             try:
                 line = await self.connection.readline(READ_LIMIT, timeout=self._timeout())
             except LineTooLong:

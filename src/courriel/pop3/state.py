@@ -7,8 +7,10 @@ deletions, so it is the QUIT handler's work rather than a value. A TRANSACTION-o
 receives the ``Transaction`` and so the maildrop: "no maildrop open" cannot be written.
 
 The maildrop is INBOX as it was at login (RFC 1939 §8: message numbers stay the same for
-the whole session); mail delivered later shows in the next session. Deletion marks and
-sizes computed on demand live here; nothing is written to storage before QUIT.
+the whole session); mail delivered later shows in the next session. It holds each message's
+sizes and where its bytes are (``MessageContent``, never a parse tree), the deletion marks,
+the messages RETR read ahead, and sizes computed on demand; nothing is written to storage
+before QUIT.
 
 Must not: read the socket, or write to storage (handlers do, through ``MailStore``).
 """
@@ -22,7 +24,7 @@ from typing import ClassVar
 from courriel.directory.auth import Principal
 from courriel.pop3.errors import Pop3Error
 from courriel.pop3.protocol import Pop3State
-from courriel.storage.records import MessageRecord
+from courriel.storage.records import MessageContent
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,15 +37,15 @@ class Authorization:
 
 @dataclass(slots=True)
 class MaildropMessage:
-    """One message of the maildrop: its stored record (without the parse tree and search
-    summary, which POP3 never uses), and its size on the wire once someone asked for it."""
+    """One message of the maildrop: its sizes and where its bytes are, and its size on the
+    wire (recorded at ingest; for content stored before that, computed when first asked)."""
 
-    record: MessageRecord
-    wire_size: int | None = None
+    content: MessageContent
+    wire_size: int | None
 
     @property
     def uid(self) -> int:
-        return self.record.uid
+        return self.content.uid
 
 
 @dataclass(slots=True)
@@ -59,6 +61,9 @@ class Maildrop:
     """Message numbers marked by DELE, removed at QUIT."""
     retrieved: set[int] = field(default_factory=set)
     """Message numbers sent whole by RETR (flagged \\Seen at QUIT when configured)."""
+    read_ahead: dict[int, bytes] = field(default_factory=dict)
+    """Bytes of the messages RETR read before they were asked for, by message number; the
+    RETR handler bounds it and drops each entry as it is sent."""
 
     def message(self, number: int) -> MaildropMessage:
         """The message ``number``, or the ``-ERR`` RFC 1939 §5 asks for: numbers out of

@@ -46,10 +46,16 @@ ServerFactory = Callable[[Services, TlsContextProvider, EnabledListener], Protoc
 def protocol_servers() -> dict[ListenerProtocol, ServerFactory]:
     """The protocol servers of this version, by listener protocol (imported here, not at
     module level: protocol servers import the runtime's types)."""
+    from courriel.imap.server.server import imap_server  # noqa: PLC0415
     from courriel.pop3.server import pop3_server  # noqa: PLC0415
     from courriel.smtp.server.server import smtp_server  # noqa: PLC0415
 
-    return {"smtp": smtp_server, "submission": smtp_server, "pop3": pop3_server}
+    return {
+        "smtp": smtp_server,
+        "submission": smtp_server,
+        "imap": imap_server,
+        "pop3": pop3_server,
+    }
 
 
 class Server:

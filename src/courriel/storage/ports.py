@@ -41,6 +41,7 @@ from courriel.storage.records import (
     IngestedMessage,
     MailboxChange,
     MailboxRecord,
+    MessageContent,
     MessageMeta,
     MessageRecord,
     NewMessage,
@@ -218,6 +219,21 @@ class MailRepo(Protocol):
 
     async def fetch(self, mailbox_id: int, uids: Sequence[int]) -> list[MessageRecord]:
         """The stored records of these UIDs (missing UIDs skipped), in UID order."""
+        ...
+
+    async def list_contents(self, mailbox_id: int) -> tuple[MailboxRecord, list[MessageContent]]:
+        """The mailbox row and, for every message, its UID, stored size, wire size (None
+        when the content was stored without one), SHA-256 and whether the bytes are inline,
+        from one consistent read, in UID order; no parse tree or summary is read. Raises
+        ``NotFound``."""
+        ...
+
+    async def read_contents(self, mailbox_id: int, uids: Sequence[int]) -> dict[int, bytes]:
+        """The whole bytes of the messages ``uids`` of the mailbox whose content is inline
+        (``MessageContent.inline``), by UID, from one consistent read. UIDs not in the
+        mailbox (or the mailbox missing) and messages whose bytes are in the ``BlobStore``
+        are left out, without error; the caller reads those by SHA-256. The caller bounds
+        the total size (the bytes are returned at once)."""
         ...
 
     async def read_content(self, sha256: str, start: int = 0, length: int | None = None) -> bytes:

@@ -158,7 +158,8 @@ class IngestedMessage:
 
     ``data`` carries the bytes when the blob is small enough to live in the database
     (stored in the same transaction as the rows); otherwise it is ``None`` and the bytes
-    were already written durably to the ``BlobStore`` under ``sha256``.
+    were already written durably to the ``BlobStore`` under ``sha256``. ``wire_size`` is
+    the size as sent in CRLF lines (``courriel.mail.wire_size``; POP3 LIST and STAT).
     """
 
     sha256: str
@@ -167,6 +168,7 @@ class IngestedMessage:
     parsed: bytes
     summary: MessageSummary
     body_text: str
+    wire_size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +237,23 @@ class MessageRecord:
     inline: bool
     parsed: bytes
     summary: MessageSummary
+    wire_size: int | None = None
+    """The size as sent in CRLF lines; None for content stored before it was recorded."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageContent:
+    """Where one message's bytes are and how large they are, without its parse tree: what
+    listing and reading whole messages needs (a POP3 maildrop). ``inline``: the bytes are in
+    the mail store (``MailRepo.read_contents``), else in the ``BlobStore`` under ``sha256``.
+    ``wire_size`` is the size as sent in CRLF lines (``courriel.mail.wire_size``), None for
+    content stored before it was recorded."""
+
+    uid: int
+    size: int
+    wire_size: int | None
+    sha256: str
+    inline: bool
 
 
 @dataclass(frozen=True, slots=True)

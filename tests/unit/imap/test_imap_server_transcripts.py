@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from courriel.config import Config, EnabledListener
+from courriel.config import Config, EnabledListener, TlsMode
 from courriel.imap.server.server import imap_server
 from courriel.net import Listener, TlsContextProvider, make_client_context, make_self_signed
 from courriel.runtime.services import Services
@@ -110,7 +110,7 @@ async def test_transcript(path: Path, tmp_path: Path) -> None:
 
         services.auth.sleep = no_delay
         await run_setup(services, transcript.setup)
-        mode = "implicit" if transcript.listener == "imaps" else "starttls"
+        mode: TlsMode = "implicit" if transcript.listener == "imaps" else "starttls"
         enabled = EnabledListener(transcript.listener, "imap", mode, ("127.0.0.1",), 0)
         server = imap_server(services, tls, enabled)
         listener = Listener(

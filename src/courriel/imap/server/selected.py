@@ -15,6 +15,7 @@ the moments RFC 9051 §7.5.1 allows).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -38,7 +39,7 @@ from courriel.imap.protocol.commands import (
     Thread,
     Unselect,
 )
-from courriel.imap.protocol.fetch import FetchedMessage, render_fetch
+from courriel.imap.protocol.fetch import FetchedMessage, flags_value, render_fetch
 from courriel.imap.protocol.fetchitems import (
     BodySection,
     FetchAttribute,
@@ -74,7 +75,7 @@ from courriel.imap.protocol.search import (
 )
 from courriel.imap.protocol.searchkeys import AndKey, ModSeqKey, NotKey, OrKey, SearchKey
 from courriel.imap.protocol.sequenceset import SequenceSet
-from courriel.imap.protocol.wire import Atom, Value
+from courriel.imap.protocol.wire import Value
 from courriel.imap.server.errors import Bad, No
 from courriel.imap.server.ordering import (
     SortInput,
@@ -84,11 +85,11 @@ from courriel.imap.server.ordering import (
     thread_references,
 )
 from courriel.imap.server.state import Authenticated, Selected
-from courriel.imap.server.view import MailboxView, settable_flags
+from courriel.imap.server.view import MailboxView, cached_flag_names, settable_flags
 from courriel.mail import base_subject, decode
 from courriel.storage import query
 from courriel.storage.errors import NotFound
-from courriel.storage.records import Flag, MessageMeta, MessageRecord, flag_names
+from courriel.storage.records import Flag, MessageMeta, MessageRecord
 
 if TYPE_CHECKING:
     from courriel.imap.server.session import ImapSession
@@ -417,23 +418,35 @@ def _header_only(attributes: Sequence[FetchAttribute]) -> bool:
     return True
 
 
-async def fetch(session: ImapSession, state: Selected, command: Fetch) -> Tagged:
-    """RFC 9051 §6.4.5, §7.5.2; CHANGEDSINCE (RFC 7162 §3.1.4.1), VANISHED (§3.2.6)."""
-    view = state.view
-    indexes = target_indexes(view, command.sequence_set, command.uid)
+#: What the view knows without reading the store.
+VIEW_ITEMS = frozenset({FetchItem.FLAGS, FetchItem.UID, FetchItem.MODSEQ})
+
+
+def _fetch_attributes(session: ImapSession, command: Fetch) -> list[FetchAttribute]:
     attributes: list[FetchAttribute] = list(command.attributes)
     if (command.uid or session.qresync) and FetchItem.UID not in attributes:
         # RFC 9051 §6.4.9: UID FETCH answers carry UID; so does every FETCH response once
         # QRESYNC is on (RFC 7162 §3.2.4).
         attributes.insert(0, FetchItem.UID)
-    changed_since = command.changed_since
-    if changed_since is not None or FetchItem.MODSEQ in attributes:
+    if command.changed_since is not None or FetchItem.MODSEQ in attributes:
         session.enable_condstore()  # RFC 7162 §3.1
-    if changed_since is not None and FetchItem.MODSEQ not in attributes:
+    if command.changed_since is not None and FetchItem.MODSEQ not in attributes:
         attributes.append(FetchItem.MODSEQ)  # RFC 7162 §3.1.4.1
+    return attributes
+
+
+async def fetch(session: ImapSession, state: Selected, command: Fetch) -> Tagged:
+    """RFC 9051 §6.4.5, §7.5.2; CHANGEDSINCE (RFC 7162 §3.1.4.1), VANISHED (§3.2.6)."""
+    view = state.view
+    if command.vanished and not session.qresync:
+        raise Bad("Enable QRESYNC first")  # RFC 7162 §3.2.6
+    # Catch up first, so flags and MODSEQs are current; numbers only change for UID FETCH,
+    # which may carry EXPUNGE (RFC 9051 §7.5.1).
+    await session.report_updates(expunges=command.uid)
+    indexes = target_indexes(view, command.sequence_set, command.uid)
+    attributes = _fetch_attributes(session, command)
+    changed_since = command.changed_since
     if command.vanished:
-        if not session.qresync:
-            raise Bad("Enable QRESYNC first")  # RFC 7162 §3.2.6
         assert changed_since is not None
         await _vanished_earlier(session, view, command.sequence_set, changed_since)
     live = [index for index in indexes if view.is_live(index)]
@@ -441,45 +454,83 @@ async def fetch(session: ImapSession, state: Selected, command: Fetch) -> Tagged
     if changed_since is not None:
         live = [index for index in live if view.modseqs[index] > changed_since]
     seen_now = await _mark_seen(session, state, live, attributes)
+    if set(attributes) <= VIEW_ITEMS:
+        for index in live:  # FLAGS, UID, MODSEQ: the view has them
+            await session.send(FetchData(index + 1, _view_items(view, index, attributes)))
+    else:
+        gone += await _fetch_from_store(session, view, live, attributes, seen_now)
+    if gone and not command.uid:
+        # RFC 2180 §4.1.2, RFC 5530 §3: the others were answered.
+        return ok(command.tag, "Some messages were expunged", EXPUNGEISSUED)
+    return ok(command.tag, "FETCH completed")
+
+
+def _view_items(
+    view: MailboxView, index: int, attributes: Sequence[FetchAttribute]
+) -> tuple[tuple[str, Value], ...]:
+    items: list[tuple[str, Value]] = []
+    for attribute in attributes:
+        if attribute == FetchItem.FLAGS:
+            items.append(("FLAGS", flags_value(view.flag_names(index))))
+        elif attribute == FetchItem.UID:
+            items.append(("UID", view.uids[index]))
+        else:
+            items.append(("MODSEQ", (view.modseqs[index],)))
+    return tuple(items)
+
+
+async def _fetch_from_store(
+    session: ImapSession,
+    view: MailboxView,
+    indexes: Sequence[int],
+    attributes: Sequence[FetchAttribute],
+    seen_now: set[int],
+) -> int:
+    """FETCH responses rendered from stored records (and bytes when sections are asked);
+    returns how many messages had gone from the store."""
+    gone = 0
     with_flags = (
         tuple(attributes) if FetchItem.FLAGS in attributes else (*attributes, FetchItem.FLAGS)
     )
     content = any(needs_content(attribute) for attribute in attributes)
     header_only = content and _header_only(attributes)
-    for batch in _batches(live):
-        for index, record in await _records(session, view, batch):
-            if record is None:
-                gone += 1  # expunged since the view last heard
-                continue
-            if changed_since is not None and record.modseq <= changed_since:
-                continue
-            parsed = decode(record.parsed)
-            raw = None
-            if header_only:
-                raw = await session.mailstore.read_message(record, 0, parsed.header_size)
-            elif content:
-                raw = await session.mailstore.read_message(record)
-            message = FetchedMessage(
+    mailstore = session.mailstore
+    for batch in _batches(indexes):
+        found = [(index, record) for index, record in await _records(session, view, batch)]
+        gone += sum(1 for _, record in found if record is None)
+        present = [(index, record) for index, record in found if record is not None]
+        parsed = [decode(record.parsed) for _, record in present]
+        raws: list[bytes | None] = [None] * len(present)
+        if content:  # read the batch's bytes together: the store serves reads in parallel
+            raws = list(
+                await asyncio.gather(
+                    *(
+                        mailstore.read_message(record, 0, message.header_size)
+                        if header_only
+                        else mailstore.read_message(record)
+                        for (_, record), message in zip(present, parsed, strict=True)
+                    )
+                )
+            )
+        for (index, record), message, raw in zip(present, parsed, raws, strict=True):
+            fetched = FetchedMessage(
                 uid=record.uid,
-                flags=flag_names(record.flags, record.keywords),
+                flags=cached_flag_names(record.flags, record.keywords),
                 internal_date=record.internal_date,
-                parsed=parsed,
+                parsed=message,
                 modseq=record.modseq,
                 email_id=email_id(record),
                 thread_id=thread_id(record),
                 save_date=record.save_date,
             )
             asked = with_flags if record.uid in seen_now else tuple(attributes)
-            items = render_fetch(asked, message, raw)
+            items = render_fetch(asked, fetched, raw)
             if FetchItem.FLAGS in asked and record.modseq > view.modseqs[index]:
                 view.update(  # the client now knows these flags
                     index, MessageMeta(record.uid, record.flags, record.keywords, record.modseq)
                 )
             await session.send(FetchData(index + 1, items))
-    if gone and not command.uid:
-        # RFC 2180 §4.1.2, RFC 5530 §3: the others were answered.
-        return ok(command.tag, "Some messages were expunged", EXPUNGEISSUED)
-    return ok(command.tag, "FETCH completed")
+    return gone
 
 
 async def _vanished_earlier(
@@ -528,6 +579,7 @@ async def store(session: ImapSession, state: Selected, command: Store) -> Tagged
     view = state.view
     if view.read_only:
         raise No("Mailbox is read-only")
+    await session.report_updates(expunges=command.uid)  # current flags for the answer
     indexes = target_indexes(view, command.sequence_set, command.uid)
     if command.unchanged_since is not None:
         session.enable_condstore()
@@ -549,6 +601,8 @@ async def store(session: ImapSession, state: Selected, command: Store) -> Tagged
         )
         changed = {meta.uid: meta for meta in result.changed}
         modified = set(result.modified)
+        if result.modseq is not None:
+            view.dirty = True  # new keywords make a new FLAGS response (RFC 9051 §7.3.5)
     condstore = session.condstore
     for index in live:
         uid = view.uids[index]
@@ -559,7 +613,7 @@ async def store(session: ImapSession, state: Selected, command: Store) -> Tagged
             view.update(index, meta)
         items: list[tuple[str, Value]] = []
         if not command.silent:
-            items.append(("FLAGS", tuple(Atom(name) for name in view.flag_names(index))))
+            items.append(("FLAGS", flags_value(view.flag_names(index))))
         elif meta is None or not condstore:
             continue
         if command.uid or session.qresync:  # RFC 7162 §3.2.4: UID in every FETCH

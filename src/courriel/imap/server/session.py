@@ -216,16 +216,22 @@ class ImapSession:
             await self.flush()
 
     async def flush(self) -> None:
+        """Write what is queued and wait while the client is slow to read."""
+        if self._write_queued():
+            await self.connection.drain()
+
+    def _write_queued(self) -> bool:
         if not self._out:
-            return
+            return False
         data = b"".join(self._out)
         self._out.clear()
         self._out_size = 0
         if self._deflater is not None:
             data = self._deflater.compress(data) + self._deflater.flush(zlib.Z_SYNC_FLUSH)
-        if not self.connection.is_closing:
-            self.connection.write(data)
-            await self.connection.drain()
+        if self.connection.is_closing:
+            return False
+        self.connection.write(data)
+        return True
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -260,6 +266,9 @@ class ImapSession:
             elif isinstance(event, FramingError):
                 await self.send(framing_error_response(event))
                 await self.flush()
+                if event.skip > self.framer.limits.max_literal_size:
+                    # RFC 7888 §4: rather than swallow a huge literal sent without asking.
+                    raise Bye("Literal too large")
                 self._count_error()
             else:
                 assert isinstance(event, NeedMore)
@@ -491,7 +500,9 @@ class ImapSession:
                 dropped,
             )
         await self.send(ok(tag, "Begin TLS negotiation now"))
-        await self.flush()
+        # Nothing is awaited between the OK and the handshake, so the ClientHello cannot
+        # land in the plaintext buffer (see Connection.start_tls).
+        self._write_queued()
         await self.connection.start_tls(self.settings.tls)
         self.tls_active = True
 

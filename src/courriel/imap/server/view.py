@@ -22,6 +22,7 @@ Must not: do I/O or know the connection.
 from __future__ import annotations
 
 import bisect
+import functools
 from array import array
 from collections.abc import Iterable, Sequence
 
@@ -67,6 +68,13 @@ def settable_flags(flags: Iterable[str]) -> tuple[str, ...]:
             raise ValueError(flag)
         kept.append(flag)
     return tuple(kept)
+
+
+@functools.lru_cache(maxsize=1024)
+def cached_flag_names(bits: int, keywords: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """``flag_names`` for the few flag combinations a mailbox really has (FETCH asks for
+    them once per message)."""
+    return flag_names(bits, keywords)
 
 
 class MailboxView:
@@ -122,7 +130,7 @@ class MailboxView:
         return [uid for uid in self.uids if uid not in self.expunged]
 
     def flag_names(self, index: int) -> tuple[str, ...]:
-        return flag_names(self.flags[index], self.keywords.get(self.uids[index], ()))
+        return cached_flag_names(self.flags[index], self.keywords.get(self.uids[index], ()))
 
     def has_flag(self, index: int, flag: Flag) -> bool:
         return bool(self.flags[index] & flag)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import base64
 import logging
-import re
 
 from courriel import sasl
 from courriel.delivery.model import Envelope, Refusal, Role
 from courriel.delivery.pipeline import DeliveryPipeline
 from courriel.directory.auth import AuthService, Outcome, Principal
 from courriel.directory.saslbridge import SaslRefused, authenticate, offered_mechanisms
+from courriel.mail.lines import normalize_line_endings
 from courriel.net import Connection, ConnectionClosed, LineTooLong, ReadTimeout, TlsContextProvider
 from courriel.net.errors import TlsError
 from courriel.smtp.protocol import (
@@ -41,12 +41,6 @@ log = logging.getLogger("courriel.smtp")
 
 MAX_ERRORS = 20
 READ_CHUNK = 65536
-_BARE_LINE_ENDING = re.compile(rb"\r\n|\r|\n")
-
-
-def normalize_line_endings(data: bytes) -> bytes:
-    """Every CR, LF or CRLF made CRLF (RFC 5321 §2.3.8: messages are CRLF text)."""
-    return _BARE_LINE_ENDING.sub(b"\r\n", data)
 
 
 class SessionSettings:

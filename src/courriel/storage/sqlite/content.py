@@ -32,21 +32,23 @@ def reference_content(
         blob_id, refcount, inline = row
         if refcount == 0 and not inline and not file_exists(content.sha256):
             raise ContentMissing(content.sha256)
-        connection.execute(
-            "UPDATE blob SET refcount = refcount + ?, zero_since = NULL WHERE id = ?",
-            (count, blob_id),
+        connection.execute(  # content stored before schema 4 learns its wire size here
+            "UPDATE blob SET refcount = refcount + ?, zero_since = NULL, "
+            "wire_size = coalesce(wire_size, ?) WHERE id = ?",
+            (count, content.wire_size, blob_id),
         )
         return int(blob_id)
     if content.data is None and not file_exists(content.sha256):
         raise ContentMissing(content.sha256)
     summary = content.summary
     cursor = connection.execute(
-        "INSERT INTO blob (sha256, size, inline, refcount, parsed, sent_date, subject, "
-        "base_subject, from_text, to_text, cc_text, bcc_text, message_id, in_reply_to, refs, "
-        "has_attachment, preview, headers) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO blob (sha256, size, wire_size, inline, refcount, parsed, sent_date, "
+        "subject, base_subject, from_text, to_text, cc_text, bcc_text, message_id, in_reply_to, "
+        "refs, has_attachment, preview, headers) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             content.sha256,
             content.size,
+            content.wire_size,
             int(content.data is not None),
             count,
             content.parsed,

@@ -21,6 +21,7 @@ from courriel.storage.records import (
     FlagsResult,
     IngestedMessage,
     MailboxRecord,
+    MessageContent,
     MessageMeta,
     MessageRecord,
     NewMessage,
@@ -135,6 +136,18 @@ class SqliteMailRepo:
     async def fetch(self, mailbox_id: int, uids: Sequence[int]) -> list[MessageRecord]:
         return await self._engine.read(
             partial(messages.fetch_messages, mailbox_id=mailbox_id, uids=uids)
+        )
+
+    async def list_contents(self, mailbox_id: int) -> tuple[MailboxRecord, list[MessageContent]]:
+        return await self._engine.read(
+            partial(messages.list_message_contents, mailbox_id=mailbox_id)
+        )
+
+    async def read_contents(self, mailbox_id: int, uids: Sequence[int]) -> dict[int, bytes]:
+        if not uids:
+            return {}
+        return await self._engine.read(
+            partial(messages.read_inline_contents, mailbox_id=mailbox_id, uids=uids)
         )
 
     async def read_content(self, sha256: str, start: int = 0, length: int | None = None) -> bytes:

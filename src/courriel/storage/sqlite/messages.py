@@ -29,6 +29,7 @@ from courriel.storage.records import (
     FlagsResult,
     IngestedMessage,
     MailboxRecord,
+    MessageContent,
     MessageMeta,
     MessageRecord,
     MessageSummary,
@@ -356,7 +357,7 @@ def fetch_messages(
         "SELECT m.uid, m.email_id, m.thread_id, m.flags, m.keywords, m.modseq, m.size, "
         "m.internal_date, m.save_date, b.sha256, b.inline, b.parsed, b.sent_date, b.subject, "
         "b.base_subject, b.from_text, b.to_text, b.cc_text, b.bcc_text, b.message_id, "
-        "b.in_reply_to, b.refs, b.has_attachment, b.preview, b.headers "
+        "b.in_reply_to, b.refs, b.has_attachment, b.preview, b.headers, b.wire_size "
         "FROM message m JOIN blob b ON b.id = m.blob_id "
         "WHERE m.mailbox_id = ? AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid",
         (mailbox_id, _uid_list(uids)),
@@ -391,9 +392,39 @@ def fetch_messages(
                 preview=r[23],
                 headers=r[24],
             ),
+            wire_size=r[25],
         )
         for r in rows
     ]
+
+
+def list_message_contents(
+    connection: sqlite3.Connection, mailbox_id: int
+) -> tuple[MailboxRecord, list[MessageContent]]:
+    """The mailbox row and where every message's bytes are, from one read, in UID order."""
+    mailbox = load_mailbox(connection, mailbox_id)
+    rows = connection.execute(
+        "SELECT m.uid, m.size, b.wire_size, b.sha256, b.inline "
+        "FROM message m JOIN blob b ON b.id = m.blob_id WHERE m.mailbox_id = ? ORDER BY m.uid",
+        (mailbox_id,),
+    )
+    return mailbox, [
+        MessageContent(uid, size, wire_size, sha256, bool(inline))
+        for uid, size, wire_size, sha256, inline in rows
+    ]
+
+
+def read_inline_contents(
+    connection: sqlite3.Connection, mailbox_id: int, uids: Sequence[int]
+) -> dict[int, bytes]:
+    """The bytes of the inline messages among ``uids``, by UID, in one statement."""
+    return dict(
+        connection.execute(
+            "SELECT m.uid, d.data FROM message m JOIN blob_data d ON d.blob_id = m.blob_id "
+            "WHERE m.mailbox_id = ? AND m.uid IN (SELECT value FROM json_each(?))",
+            (mailbox_id, _uid_list(uids)),
+        )
+    )
 
 
 def _apply_flags(
