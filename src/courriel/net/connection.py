@@ -194,6 +194,11 @@ class Connection:
         self.info = info
         self._protocol = protocol
         self._discarding: _Discarding | None = None
+        # Read timeouts: one timer per connection, pushed back lazily (see _with_timeout).
+        self._read_deadline = 0.0
+        self._read_timer: asyncio.TimerHandle | None = None
+        self._timed_read: asyncio.Task[object] | None = None
+        self._read_timed_out = False
 
     def __repr__(self) -> str:
         return f"<Connection {self.info.id} {self.info.peer_ip}:{self.info.peer_port}>"
@@ -261,13 +266,54 @@ class Connection:
         return await self._with_timeout(self._read_some(max_bytes), timeout)
 
     async def _with_timeout(self, read: Awaitable[_T], timeout: float | None) -> _T:
+        """Await ``read``, raising ``ReadTimeout`` when it takes ``timeout`` seconds.
+
+        A session reads once per command, so a timer per read (``asyncio.timeout``: a new
+        timer pushed on the loop's heap, then cancelled) costs more than the read itself
+        on a busy connection. Instead one timer per connection stays armed: a read only
+        moves the deadline, and a timer that fires before the deadline re-arms itself.
+        A read whose deadline is earlier than the armed timer re-arms it at once.
+        """
         if timeout is None:
             return await read
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        deadline = self._read_deadline = loop.time() + timeout
+        timer = self._read_timer
+        if timer is None or timer.when() > deadline:
+            if timer is not None:
+                timer.cancel()
+            self._read_timer = loop.call_at(deadline, self._read_timer_fired)
+        self._timed_read = task
+        cancelling = task.cancelling()
         try:
-            async with asyncio.timeout(timeout):
-                return await read
-        except TimeoutError:
-            raise ReadTimeout(timeout) from None
+            return await read
+        except asyncio.CancelledError:
+            # As asyncio.timeout: ours only if no one else cancelled the task meanwhile.
+            if self._read_timed_out and task.uncancel() <= cancelling:
+                raise ReadTimeout(timeout) from None
+            raise
+        finally:
+            self._timed_read = None
+            self._read_timed_out = False
+
+    def _read_timer_fired(self) -> None:
+        self._read_timer = None
+        task = self._timed_read
+        if task is None or task.done():
+            return  # no read is waiting; the next one arms the timer again
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._read_deadline:
+            self._read_timer = loop.call_at(self._read_deadline, self._read_timer_fired)
+            return
+        self._read_timed_out = True
+        task.cancel()
+
+    def _stop_read_timer(self) -> None:
+        if self._read_timer is not None:
+            self._read_timer.cancel()
+            self._read_timer = None
 
     async def _readline(self, limit: int) -> bytes:
         if self._discarding is not None:
@@ -350,12 +396,14 @@ class Connection:
 
     def close(self) -> None:
         """Send what is queued, then close (with a TLS close_notify when TLS is active)."""
+        self._stop_read_timer()
         transport = self._protocol.transport
         if transport is not None and not transport.is_closing():
             transport.close()
 
     def abort(self) -> None:
         """Close at once, dropping unsent data."""
+        self._stop_read_timer()
         transport = self._protocol.transport
         if transport is not None:
             transport.abort()

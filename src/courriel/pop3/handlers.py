@@ -69,9 +69,9 @@ READ_CHUNK = 1024 * 1024
 """Message bytes read from storage at a time. A message smaller than this is read whole and
 sent with its size in the +OK line; a larger one is streamed chunk by chunk."""
 READ_AHEAD_MESSAGES = 64
-"""Messages one storage read brings in for RETR: the one asked for and the next ones not yet
-retrieved, so a client downloading the maildrop in order is served from memory (one read
-per 64 messages instead of a read, and a trip to a reader thread, per message)."""
+"""Messages one storage read brings in for RETR or TOP: the one asked for and the next ones
+not yet retrieved, so a client downloading the maildrop in order is served from memory (one
+read per 64 messages instead of a read, and a trip to a reader thread, per message)."""
 READ_AHEAD_BYTES = 4 * 1024 * 1024
 """What one storage read for RETR, or for sizes, may bring in at most (the first message
 is always read): the memory a session holds for messages not yet asked for."""
@@ -230,10 +230,10 @@ def _batches(
 
 
 async def read_with_read_ahead(session: Pop3Session, maildrop: Maildrop, number: int) -> bytes:
-    """The bytes of message ``number`` (smaller than ``READ_CHUNK``) for RETR: from what an
-    earlier RETR read ahead, or from one storage read that also brings in the next
-    messages not yet retrieved or marked (they replace the previous read-ahead). Raises
-    ``NotFound`` when its content is gone."""
+    """The bytes of message ``number`` (smaller than ``READ_CHUNK``) for RETR or TOP: from
+    what an earlier command read ahead, or from one storage read that also brings in the
+    next messages not yet retrieved or marked (they replace the previous read-ahead).
+    Raises ``NotFound`` when its content is gone."""
     data = maildrop.read_ahead.pop(number, None)
     if data is not None:
         return data
@@ -420,7 +420,13 @@ async def retr(session: Pop3Session, state: Transaction, command: RetrCommand) -
 
 
 async def top(session: Pop3Session, state: Transaction, command: TopCommand) -> Action:
-    message = state.maildrop.message(command.message)
+    maildrop = state.maildrop
+    message = maildrop.message(command.message)
+    if message.content.size < READ_CHUNK:
+        # Collectors that leave mail on the server download with TOP (fetchmail's "keep"
+        # sends "TOP n 99999999"), so TOP reads ahead as RETR does.
+        data = await read_with_read_ahead(session, maildrop, command.message)
+        return ok("top of message follows") + dot_stuff(top_lines(data, command.lines))
     data = b""
     while True:
         chunk = await read(session, message.content, len(data), READ_CHUNK)
