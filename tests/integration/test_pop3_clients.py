@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from support.server_process import RunningServer, init_data, inbox, running_server
+from support.server_process import RunningServer, inbox, init_data, running_server
 
 pytestmark = pytest.mark.integration
 
@@ -80,9 +80,7 @@ def delivered_originals(files: list[Path], sent: list[bytes]) -> list[bytes]:
 
 
 def run(argv: list[str], *, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        argv, capture_output=True, text=True, timeout=120, check=False, env=env
-    )
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, env=env)
 
 
 # --- fetchmail -----------------------------------------------------------------------------

@@ -83,7 +83,7 @@ def setup_instance(
     return ports
 
 
-def wait_until(condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+def wait_until(condition, timeout: float = 90.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

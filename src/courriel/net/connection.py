@@ -1,8 +1,9 @@
 """One accepted TCP connection, as protocol sessions see it.
 
-Owns: the receive buffer, line reading with a length limit, reads with timeouts, writes with
-back-pressure, STARTTLS upgrade in place, and the facts a session logs or puts in headers
-(``ConnectionInfo``, ``TlsInfo``).
+Owns: the receive buffer, line reading with a length limit, reads with timeouts (one lazy
+timer per connection), lines answered in the turn they arrive (``answer_lines_with``),
+writes with back-pressure, STARTTLS upgrade in place, and the facts a session logs or puts
+in headers (``ConnectionInfo``, ``TlsInfo``).
 
 Why not ``asyncio.StreamReader``: sessions must see and drop bytes a client pipelined before
 STARTTLS (RFC 3207 §4.2, RFC 9051 §6.2.1, RFC 2595 §4) and an overlong line must be skipped
@@ -34,6 +35,9 @@ _T = TypeVar("_T")
 # Above this many unread bytes the transport stops reading until the session catches up,
 # unless a read is waiting for more (a long line or a big read_exactly).
 DEFAULT_READ_HIGH_WATER = 256 * 1024
+# Replies written at once by answer_lines_with before the waiting read takes over (and
+# waits for a slow peer).
+ANSWER_BATCH = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,10 @@ class _StreamProtocol(asyncio.Protocol):
         self._data_waiter: asyncio.Future[None] | None = None
         self._drain_waiters: list[asyncio.Future[None]] = []
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.consumed = 0
+        """Octets consumed so far: a read that waited sees whether others took data."""
+        self.on_data: Callable[[], None] | None = None
+        """Called when data arrives while a read waits, before the read is woken."""
 
     # --- asyncio callbacks
 
@@ -94,7 +102,10 @@ class _StreamProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer.extend(data)
-        self._wake_reader()
+        if self.on_data is not None and self._data_waiter is not None:
+            self.on_data()
+        if self.buffer:
+            self._wake_reader()
         if len(self.buffer) > self.high_water and not self.read_paused:
             self._pause_reading()
 
@@ -123,6 +134,10 @@ class _StreamProtocol(asyncio.Protocol):
         self._write_paused = False
         self._wake_writers()
 
+    @property
+    def write_paused(self) -> bool:
+        return self._write_paused
+
     # --- used by Connection
 
     async def wait_for_data(self) -> None:
@@ -139,6 +154,7 @@ class _StreamProtocol(asyncio.Protocol):
 
     def consume(self, count: int) -> None:
         del self.buffer[:count]
+        self.consumed += count
         if self.read_paused and len(self.buffer) <= self.high_water:
             self._resume_reading()
 
@@ -199,6 +215,11 @@ class Connection:
         self._read_timer: asyncio.TimerHandle | None = None
         self._timed_read: asyncio.Task[object] | None = None
         self._read_timed_out = False
+        self._read_timeout = 0.0
+        # Lines answered as they arrive (see answer_lines_with).
+        self._line_answerer: Callable[[bytes], bytes | None] | None = None
+        self._answer_limit = 0
+        self._waiting_for_line = False
 
     def __repr__(self) -> str:
         return f"<Connection {self.info.id} {self.info.peer_ip}:{self.info.peer_port}>"
@@ -225,6 +246,63 @@ class Connection:
         data = bytes(self._protocol.buffer)
         self._protocol.consume(len(data))
         return data
+
+    def answer_lines_with(
+        self, answer: Callable[[bytes], bytes | None] | None, limit: int = 0
+    ) -> None:
+        """Offer complete lines to ``answer`` as they arrive while ``readline`` waits for
+        one, in the event loop turn that received them; None stops it.
+
+        A request/response client waits for each reply, and a session that wakes up for
+        every line pays an event loop turn per round trip (a waiting task only resumes in
+        the next turn); a session that can answer some commands from memory answers them
+        here instead. ``answer`` gets the line (at most ``limit`` octets, line end
+        included) and returns the reply to send (the line is consumed), or None to leave
+        that line and the ones after it to ``readline``. The replies to the lines of one
+        arrival are sent in one write, up to ``ANSWER_BATCH`` octets. Lines are not
+        offered while the peer is slow to read, while an overlong line is being
+        discarded, or to reads other than ``readline``; a line answered counts as
+        activity for the waiting read's timeout. An exception ``answer`` raises is logged
+        and ends the offers for this connection.
+        """
+        self._line_answerer = answer
+        self._answer_limit = limit
+        self._protocol.on_data = self._answer_lines if answer is not None else None
+
+    def _answer_lines(self) -> None:
+        answer = self._line_answerer
+        protocol = self._protocol
+        if (
+            answer is None
+            or not self._waiting_for_line
+            or self._discarding is not None
+            or protocol.write_paused
+            or self.is_closing
+        ):
+            return
+        buffer = protocol.buffer
+        replies: list[bytes] = []
+        size = 0
+        while size < ANSWER_BATCH:
+            end = buffer.find(b"\n", 0, self._answer_limit)
+            if end < 0:
+                break
+            try:
+                reply = answer(bytes(buffer[: end + 1]))
+            except Exception:
+                log.exception("connection %s: answering a line failed", self.info.id)
+                self.answer_lines_with(None)
+                break
+            if reply is None:
+                break
+            protocol.consume(end + 1)
+            replies.append(reply)
+            size += len(reply)
+        if replies:
+            self.write(b"".join(replies))
+            if self._timed_read is not None:
+                # The session was busy, not idle: its read's time starts again.
+                self._read_deadline = asyncio.get_running_loop().time() + self._read_timeout
 
     def unread(self, data: bytes) -> None:
         """Put bytes back in front of the buffer: a protocol that read past the end of a
@@ -280,6 +358,7 @@ class Connection:
         task = asyncio.current_task()
         assert task is not None
         deadline = self._read_deadline = loop.time() + timeout
+        self._read_timeout = timeout
         timer = self._read_timer
         if timer is None or timer.when() > deadline:
             if timer is not None:
@@ -331,8 +410,14 @@ class Connection:
             if len(buffer) >= limit:
                 self._discarding = _Discarding(limit=limit, discarded=0)
                 await self._finish_discarding()
-            scanned = len(buffer)
-            await self._wait_for_more()
+            scanned, consumed = len(buffer), protocol.consumed
+            self._waiting_for_line = True
+            try:
+                await self._wait_for_more()
+            finally:
+                self._waiting_for_line = False
+            if protocol.consumed != consumed:
+                scanned = 0  # lines were answered meanwhile (answer_lines_with)
 
     async def _finish_discarding(self) -> NoReturn:
         state = self._discarding

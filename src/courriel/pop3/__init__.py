@@ -37,6 +37,7 @@ from courriel.pop3.multiline import (
     dot_unstuff,
     multiline_reply,
     normalize_line_endings,
+    sent_unchanged,
     top_lines,
     wire_size,
 )
@@ -121,6 +122,7 @@ __all__ = [
     "ok",
     "parse_command",
     "scan_listing",
+    "sent_unchanged",
     "stat_reply",
     "top_lines",
     "unique_id_listing",

@@ -8,12 +8,19 @@ returns an action: reply bytes to send (one line or a whole multi-line response)
 line. Which states allow a command is the grammar's table (``protocol.COMMANDS``); the
 session checks it before calling, so a TRANSACTION handler always gets a ``Transaction``.
 
+Most TRANSACTION commands also have an immediate form (``IMMEDIATE``): the same reply when
+memory can give it, or None when storage must be read. The session calls it as a command
+arrives; the handler calls it first. RETR and TOP read ahead: one storage read brings the
+next messages too, and the next batch is read in the background before the last runs out,
+so a client downloading the maildrop in order is answered from memory.
+
 RFC 1939 §4-§7 (USER, PASS, APOP, QUIT, STAT, LIST, RETR, DELE, NOOP, RSET, TOP, UIDL),
 RFC 2449 (CAPA, RESP-CODES), RFC 2595 §4 (STLS), RFC 5034 (AUTH), RFC 6856 (UTF8).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 import logging
@@ -28,7 +35,14 @@ from courriel.mail.lines import WireSizeCounter, wire_size
 from courriel.mailstore.names import INBOX
 from courriel.pop3.capabilities import capa_reply
 from courriel.pop3.errors import Pop3Error
-from courriel.pop3.multiline import DotStuffer, dot_stuff, multiline_reply, top_lines
+from courriel.pop3.multiline import (
+    TERMINATOR,
+    DotStuffer,
+    dot_stuff,
+    multiline_reply,
+    sent_unchanged,
+    top_lines,
+)
 from courriel.pop3.protocol import (
     ApopCommand,
     AuthCommand,
@@ -72,9 +86,13 @@ READ_AHEAD_MESSAGES = 64
 """Messages one storage read brings in for RETR or TOP: the one asked for and the next ones
 not yet retrieved, so a client downloading the maildrop in order is served from memory (one
 read per 64 messages instead of a read, and a trip to a reader thread, per message)."""
-READ_AHEAD_BYTES = 4 * 1024 * 1024
+READ_AHEAD_BYTES = 2 * 1024 * 1024
 """What one storage read for RETR, or for sizes, may bring in at most (the first message
-is always read): the memory a session holds for messages not yet asked for."""
+is always read). A session holds at most twice this for messages not yet asked for: what
+is left of one read while the next comes in."""
+READ_AHEAD_LOW = READ_AHEAD_MESSAGES // 4
+"""When this few messages read ahead are left, the next ones are read in the background,
+so a client downloading in order does not wait for storage at all."""
 
 
 # --- actions -----------------------------------------------------------------------------
@@ -229,29 +247,89 @@ def _batches(
         yield batch
 
 
-async def read_with_read_ahead(session: Pop3Session, maildrop: Maildrop, number: int) -> bytes:
-    """The bytes of message ``number`` (smaller than ``READ_CHUNK``) for RETR or TOP: from
-    what an earlier command read ahead, or from one storage read that also brings in the
-    next messages not yet retrieved or marked (they replace the previous read-ahead).
-    Raises ``NotFound`` when its content is gone."""
-    data = maildrop.read_ahead.pop(number, None)
-    if data is not None:
-        return data
-    maildrop.read_ahead.clear()
+def _unsent_after(maildrop: Maildrop, number: int) -> Iterator[tuple[int, MaildropMessage]]:
+    """Messages after ``number`` not yet retrieved, marked or read ahead, in order."""
     messages = maildrop.messages
-    following = (
+    return (
         (later, messages[later - 1])
         for later in range(number + 1, len(messages) + 1)
-        if later not in maildrop.deleted and later not in maildrop.retrieved
+        if later not in maildrop.deleted
+        and later not in maildrop.retrieved
+        and later not in maildrop.read_ahead
     )
-    batch = next(_batches(itertools.chain([(number, messages[number - 1])], following)))
+
+
+def _keep_read_ahead(
+    maildrop: Maildrop, batch: list[tuple[int, MaildropMessage]], contents: dict[int, bytes]
+) -> None:
+    for number, message in batch:
+        if (data := contents.get(message.uid)) is not None:
+            crlf_lines = message.wire_size == len(data)
+            unchanged = sent_unchanged(data, crlf_lines=crlf_lines)
+            maildrop.read_ahead.keep(number, data, unchanged=unchanged)
+
+
+def from_read_ahead(
+    session: Pop3Session, maildrop: Maildrop, number: int
+) -> tuple[bytes, bool] | None:
+    """Message ``number``'s bytes if they were read ahead (taken out of the read-ahead) and
+    whether they go out unchanged, or None. When few are left, the next messages are read
+    in the background meanwhile."""
+    taken = maildrop.read_ahead.take(number)
+    if (
+        taken is not None
+        and len(maildrop.read_ahead) <= READ_AHEAD_LOW
+        and session.reading_ahead is None
+    ):
+        after = maildrop.read_ahead.last(default=number)
+        batch = next(_batches(_unsent_after(maildrop, after)), None)
+        if batch is not None:
+            session.reading_ahead = asyncio.create_task(
+                _read_ahead_in_background(session, maildrop, batch)
+            )
+    return taken
+
+
+async def _read_ahead_in_background(
+    session: Pop3Session, maildrop: Maildrop, batch: list[tuple[int, MaildropMessage]]
+) -> None:
+    generation = maildrop.read_ahead.generation
+    try:
+        contents = await session.settings.mailstore.read_messages(
+            maildrop.mailbox_id, [message.content for _, message in batch]
+        )
+    except StorageError as error:  # the command that needs them reads them again, and says
+        log.info("[%s] reading ahead failed: %r", session.connection.info.id, error)
+        return
+    except Exception:
+        log.exception("[%s] reading ahead failed", session.connection.info.id)
+        return
+    finally:
+        session.reading_ahead = None
+    if maildrop.read_ahead.generation == generation:  # else a command replaced the read-ahead
+        _keep_read_ahead(maildrop, batch, contents)
+
+
+async def read_with_read_ahead(session: Pop3Session, maildrop: Maildrop, number: int) -> bytes:
+    """The bytes of message ``number`` (smaller than ``READ_CHUNK``) for RETR or TOP: from
+    what was read ahead (waiting for a background read first), or from one storage read
+    that also brings in the next messages not yet retrieved or marked, which replace the
+    read-ahead. Raises ``NotFound`` when its content is gone."""
+    if (taken := from_read_ahead(session, maildrop, number)) is not None:
+        return taken[0]
+    if session.reading_ahead is not None:
+        # It may be bringing this very message: wait rather than read it twice.
+        await asyncio.wait([session.reading_ahead])
+        if (taken := from_read_ahead(session, maildrop, number)) is not None:
+            return taken[0]
+    maildrop.read_ahead.replace()
+    wanted = (number, maildrop.messages[number - 1])
+    batch = next(_batches(itertools.chain([wanted], _unsent_after(maildrop, number))))
     contents = await session.settings.mailstore.read_messages(
         maildrop.mailbox_id, [message.content for _, message in batch]
     )
-    for later, message in batch[1:]:
-        if (ahead := contents.get(message.uid)) is not None:
-            maildrop.read_ahead[later] = ahead
-    data = contents.get(messages[number - 1].uid)
+    _keep_read_ahead(maildrop, batch[1:], contents)
+    data = contents.get(wanted[1].uid)
     if data is None:
         raise NotFound(f"message {number} is gone from the store")
     return data
@@ -367,32 +445,64 @@ async def utf8(session: Pop3Session, state: Authorization, command: Utf8Command)
 
 
 # --- TRANSACTION state (RFC 1939 §5, §7) --------------------------------------------------
+#
+# Each command has an immediate form that answers from memory (the maildrop, the messages
+# read ahead) or returns None when it needs storage. The session offers commands to it as
+# they arrive (``IMMEDIATE``), which saves an event-loop turn per round trip; the handler
+# tries it first and reads storage otherwise, so both paths give the same replies.
+
+ImmediateHandler = Callable[["Pop3Session", Transaction, Any], bytes | None]
+
+
+def _ready(reply: bytes | None) -> bytes:
+    assert reply is not None, "the sizes were just ensured"
+    return reply
+
+
+def stat_now(session: Pop3Session, state: Transaction, command: StatCommand) -> bytes | None:
+    del session, command
+    sizes = [message.wire_size for _, message in state.maildrop.live()]
+    if None in sizes:
+        return None  # content stored before sizes were recorded: read it first
+    return stat_reply(len(sizes), sum(size or 0 for size in sizes))
 
 
 async def stat(session: Pop3Session, state: Transaction, command: StatCommand) -> Action:
-    del command
+    if (reply := stat_now(session, state, command)) is not None:
+        return reply
     maildrop = state.maildrop
-    live = [message for _, message in maildrop.live()]
-    await ensure_wire_sizes(session, maildrop, live)
-    return stat_reply(len(live), sum(message.wire_size or 0 for message in live))
+    await ensure_wire_sizes(session, maildrop, (message for _, message in maildrop.live()))
+    return _ready(stat_now(session, state, command))
 
 
-async def list_(session: Pop3Session, state: Transaction, command: ListCommand) -> Action:
+def list_now(session: Pop3Session, state: Transaction, command: ListCommand) -> bytes | None:
+    del session
     maildrop = state.maildrop
     if command.message is not None:
-        message = maildrop.message(command.message)
-        await ensure_wire_sizes(session, maildrop, [message])
-        return ok(scan_listing(command.message, message.wire_size or 0))
-    live = list(maildrop.live())
-    await ensure_wire_sizes(session, maildrop, (message for _, message in live))
-    total = sum(message.wire_size or 0 for _, message in live)
+        size = maildrop.message(command.message).wire_size
+        return None if size is None else ok(scan_listing(command.message, size))
+    live = [(number, message.wire_size) for number, message in maildrop.live()]
+    if any(size is None for _, size in live):
+        return None
+    total = sum(size or 0 for _, size in live)
     return multiline_reply(
         f"{_messages(len(live))} ({total} octets)",
-        (scan_listing(number, message.wire_size or 0) for number, message in live),
+        (scan_listing(number, size or 0) for number, size in live),
     )
 
 
-async def uidl(session: Pop3Session, state: Transaction, command: UidlCommand) -> Action:
+async def list_(session: Pop3Session, state: Transaction, command: ListCommand) -> Action:
+    if (reply := list_now(session, state, command)) is not None:
+        return reply
+    maildrop = state.maildrop
+    if command.message is not None:
+        await ensure_wire_sizes(session, maildrop, [maildrop.message(command.message)])
+    else:
+        await ensure_wire_sizes(session, maildrop, (message for _, message in maildrop.live()))
+    return _ready(list_now(session, state, command))
+
+
+def uidl_now(session: Pop3Session, state: Transaction, command: UidlCommand) -> bytes:
     del session
     maildrop = state.maildrop
     if command.message is not None:
@@ -404,7 +514,36 @@ async def uidl(session: Pop3Session, state: Transaction, command: UidlCommand) -
     )
 
 
+async def uidl(session: Pop3Session, state: Transaction, command: UidlCommand) -> Action:
+    return uidl_now(session, state, command)
+
+
+def _retrieved(maildrop: Maildrop, number: int, data: bytes, *, unchanged: bool) -> bytes:
+    """RETR's reply for message ``number`` whose bytes are ``data`` (``unchanged``: known
+    to go out as they are, see ``sent_unchanged``)."""
+    message = maildrop.messages[number - 1]
+    maildrop.retrieved.add(number)
+    if message.wire_size is None:
+        message.wire_size = wire_size(data)
+    status = ok(f"{message.wire_size} octets")
+    if unchanged:
+        return b"".join((status, data, TERMINATOR))
+    return status + dot_stuff(data, crlf_lines=message.wire_size == len(data))
+
+
+def retr_now(session: Pop3Session, state: Transaction, command: RetrCommand) -> bytes | None:
+    maildrop = state.maildrop
+    maildrop.message(command.message)
+    taken = from_read_ahead(session, maildrop, command.message)
+    if taken is None:
+        return None
+    data, unchanged = taken
+    return _retrieved(maildrop, command.message, data, unchanged=unchanged)
+
+
 async def retr(session: Pop3Session, state: Transaction, command: RetrCommand) -> Action:
+    if (reply := retr_now(session, state, command)) is not None:
+        return reply
     maildrop = state.maildrop
     message = maildrop.message(command.message)
     if message.content.size >= READ_CHUNK:
@@ -412,14 +551,21 @@ async def retr(session: Pop3Session, state: Transaction, command: RetrCommand) -
         maildrop.retrieved.add(command.message)
         return Stream(ok("message follows"), _stuffed_chunks(session, message.content, first))
     data = await read_with_read_ahead(session, maildrop, command.message)
-    maildrop.retrieved.add(command.message)
-    if message.wire_size is None:
-        message.wire_size = wire_size(data)
-    stuffed = dot_stuff(data, crlf_lines=message.wire_size == len(data))
-    return ok(f"{message.wire_size} octets") + stuffed
+    return _retrieved(maildrop, command.message, data, unchanged=False)
+
+
+def top_now(session: Pop3Session, state: Transaction, command: TopCommand) -> bytes | None:
+    maildrop = state.maildrop
+    maildrop.message(command.message)
+    taken = from_read_ahead(session, maildrop, command.message)
+    if taken is None:
+        return None
+    return ok("top of message follows") + dot_stuff(top_lines(taken[0], command.lines))
 
 
 async def top(session: Pop3Session, state: Transaction, command: TopCommand) -> Action:
+    if (reply := top_now(session, state, command)) is not None:
+        return reply
     maildrop = state.maildrop
     message = maildrop.message(command.message)
     if message.content.size < READ_CHUNK:
@@ -438,22 +584,34 @@ async def top(session: Pop3Session, state: Transaction, command: TopCommand) -> 
             return ok("top of message follows") + dot_stuff(head)
 
 
-async def dele(session: Pop3Session, state: Transaction, command: DeleCommand) -> Action:
+def dele_now(session: Pop3Session, state: Transaction, command: DeleCommand) -> bytes:
     del session
     state.maildrop.message(command.message)
     state.maildrop.deleted.add(command.message)  # RFC 1939 §5: removed at QUIT only
     return ok(f"message {command.message} deleted")
 
 
-async def noop(session: Pop3Session, state: Transaction, command: NoopCommand) -> Action:
+async def dele(session: Pop3Session, state: Transaction, command: DeleCommand) -> Action:
+    return dele_now(session, state, command)
+
+
+def noop_now(session: Pop3Session, state: Transaction, command: NoopCommand) -> bytes:
     del session, state, command
     return ok()
 
 
-async def rset(session: Pop3Session, state: Transaction, command: RsetCommand) -> Action:
+async def noop(session: Pop3Session, state: Transaction, command: NoopCommand) -> Action:
+    return noop_now(session, state, command)
+
+
+def rset_now(session: Pop3Session, state: Transaction, command: RsetCommand) -> bytes:
     del session, command
     state.maildrop.deleted.clear()  # RFC 1939 §5
     return ok(f"maildrop has {_messages(len(state.maildrop.messages))}")
+
+
+async def rset(session: Pop3Session, state: Transaction, command: RsetCommand) -> Action:
+    return rset_now(session, state, command)
 
 
 # --- any state ---------------------------------------------------------------------------
@@ -529,3 +687,18 @@ HANDLERS: Mapping[type[Pop3Command], Handler] = MappingProxyType(
     }
 )
 """Command type → handler. The states each is valid in: ``protocol.COMMANDS[verb].states``."""
+
+IMMEDIATE: Mapping[type[Pop3Command], ImmediateHandler] = MappingProxyType(
+    {
+        StatCommand: stat_now,
+        ListCommand: list_now,
+        UidlCommand: uidl_now,
+        RetrCommand: retr_now,
+        TopCommand: top_now,
+        DeleCommand: dele_now,
+        NoopCommand: noop_now,
+        RsetCommand: rset_now,
+    }
+)
+"""TRANSACTION command type → its immediate form: the reply from memory, or None when the
+handler must read storage. Valid only in TRANSACTION, like the commands."""

@@ -39,6 +39,7 @@ __all__ = [
     "dot_unstuff",
     "multiline_reply",
     "normalize_line_endings",
+    "sent_unchanged",
     "top_lines",
     "wire_size",
 ]
@@ -103,6 +104,13 @@ def dot_stuff(message: bytes, *, crlf_lines: bool = False) -> bytes:
         return stuffed + TERMINATOR
     stuffer = DotStuffer()
     return stuffer.feed(message) + stuffer.finish()
+
+
+def sent_unchanged(message: bytes, *, crlf_lines: bool) -> bool:
+    """Whether a multi-line response carries ``message`` as it is, that is ``dot_stuff``
+    only appends the terminating line: ``crlf_lines`` (as for ``dot_stuff``) and no line
+    starting with "." (scanning for that costs about as much as stuffing)."""
+    return crlf_lines and not message.startswith(b".") and _STUFFED_LINE_START not in message
 
 
 def dot_stuff_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:

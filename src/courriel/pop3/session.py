@@ -10,6 +10,9 @@ The maildrop lock is taken at login and released when the session ends, however 
 Replies are queued and sent together when no further command is waiting in the input (or
 ``OUTPUT_BATCH`` octets are queued), so a pipelining client gets a window of replies in one
 write rather than one system call each; any other write sends the queue first, in order.
+While the loop waits for a command, a TRANSACTION command that memory can answer (RETR of a
+message read ahead, DELE, UIDL...: ``handlers.IMMEDIATE``) is answered as it arrives
+(``Connection.answer_lines_with``), an event-loop turn sooner; the rest wakes the loop.
 
 Only QUIT in TRANSACTION removes messages (RFC 1939 §6): a dropped connection, a timeout
 (RFC 1939 §3: closed without a reply and without UPDATE) or an error deletes nothing. An
@@ -19,6 +22,7 @@ client gets a generic -ERR.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import AsyncIterator
@@ -98,6 +102,8 @@ class Pop3Session:
         self._verb = ""
         self._output: list[bytes] = []
         self._output_size = 0
+        self.reading_ahead: asyncio.Task[None] | None = None
+        """The background read of the next messages for RETR (``handlers.from_read_ahead``)."""
 
     # -- facts and resources handlers use --------------------------------------------------
 
@@ -122,6 +128,7 @@ class Pop3Session:
     async def run(self) -> None:
         connection = self.connection
         self._write(ok(f"{self.settings.hostname} POP3 server ready"))  # RFC 1939 §4
+        connection.answer_lines_with(self._answer_now, READ_LIMIT)
         try:
             await self._send()
             while True:
@@ -140,6 +147,9 @@ class Pop3Session:
             log.exception("[%s] POP3 session failed (%s)", connection.info.id, self._describe())
             self._write(err("internal error, closing connection", RespCode.SYS_TEMP))
         finally:
+            connection.answer_lines_with(None)
+            if self.reading_ahead is not None:
+                self.reading_ahead.cancel()
             self.release_maildrop()
         self._send_queued()
         await connection.close_and_wait(5.0)
@@ -174,6 +184,29 @@ class Pop3Session:
         if self.connection.has_line() and self._output_size < OUTPUT_BATCH:
             return
         await self._send()
+
+    def _answer_now(self, line: bytes) -> bytes | None:
+        """The reply to a command line that arrived while the loop waits for one, when
+        memory can give it: a TRANSACTION command with an immediate form that needs no
+        storage. None leaves the line to the loop (which parses it again): syntax errors,
+        other states and commands, anything that must read storage or wait."""
+        state = self.state
+        if not isinstance(state, Transaction) or self._output:
+            return None
+        try:
+            command = parse_command(line)
+        except Pop3SyntaxError:
+            return None
+        immediate = handlers.IMMEDIATE.get(type(command))
+        if immediate is None:
+            return None
+        try:
+            reply = immediate(self, state, command)
+        except Pop3Error as error:
+            reply = error.reply  # as the loop would answer it (not a counted error)
+        if reply is not None:
+            self._verb = command.verb
+        return reply
 
     def _timeout(self) -> float:
         if isinstance(self.state, Transaction):

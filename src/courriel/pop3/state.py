@@ -49,6 +49,51 @@ class MaildropMessage:
 
 
 @dataclass(slots=True)
+class ReadAhead:
+    """Message bytes read before a command asked for them, by message number (RETR and TOP
+    read ahead), each taken out when it is sent. ``unchanged`` holds the numbers of those
+    that a multi-line response carries as they are (CRLF lines, none starting with "."),
+    found when they were read, not while a client waits. ``generation`` counts the times
+    the read-ahead was replaced, so that a read finishing later does not bring back what
+    it was started for."""
+
+    data: dict[int, bytes] = field(default_factory=dict)
+    unchanged: set[int] = field(default_factory=set)
+    generation: int = 0
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __contains__(self, number: int) -> bool:
+        return number in self.data
+
+    def keep(self, number: int, data: bytes, *, unchanged: bool) -> None:
+        self.data[number] = data
+        if unchanged:
+            self.unchanged.add(number)
+
+    def take(self, number: int) -> tuple[bytes, bool] | None:
+        """The bytes of message ``number`` and whether they go out unchanged, or None."""
+        data = self.data.pop(number, None)
+        if data is None:
+            return None
+        if number in self.unchanged:
+            self.unchanged.discard(number)
+            return data, True
+        return data, False
+
+    def last(self, default: int) -> int:
+        """The highest message number held, or ``default``."""
+        return max(self.data, default=default)
+
+    def replace(self) -> None:
+        """Drop everything held: a new read takes its place."""
+        self.data.clear()
+        self.unchanged.clear()
+        self.generation += 1
+
+
+@dataclass(slots=True)
 class Maildrop:
     """INBOX at login: messages in UID order, numbered from 1 (RFC 1939 §3), with the
     session's deletion marks (RFC 1939 §5 DELE, RSET)."""
@@ -61,9 +106,8 @@ class Maildrop:
     """Message numbers marked by DELE, removed at QUIT."""
     retrieved: set[int] = field(default_factory=set)
     """Message numbers sent whole by RETR (flagged \\Seen at QUIT when configured)."""
-    read_ahead: dict[int, bytes] = field(default_factory=dict)
-    """Bytes of the messages RETR read before they were asked for, by message number; the
-    RETR handler bounds it and drops each entry as it is sent."""
+    read_ahead: ReadAhead = field(default_factory=ReadAhead)
+    """Messages RETR and TOP read before they were asked for; the handlers bound it."""
 
     def message(self, number: int) -> MaildropMessage:
         """The message ``number``, or the ``-ERR`` RFC 1939 §5 asks for: numbers out of

@@ -253,6 +253,162 @@ async def test_timeout_while_discarding_a_long_line(start_listener: StartListene
     assert outcomes == [b"after\r\n"]
 
 
+async def test_each_read_gets_its_whole_timeout(start_listener: StartListener) -> None:
+    """One timer per connection is pushed back by each read, not restarted: a read that
+    starts late in the previous read's time still gets its whole timeout, and a shorter
+    timeout after a longer one still fires on time."""
+    waited: list[float] = []
+
+    async def handler(connection: Connection) -> None:
+        loop = asyncio.get_running_loop()
+        for _ in range(3):  # the first read arms the timer for 0.3 s from its start
+            connection.write(b"got " + await connection.readline(100, timeout=0.3))
+        started = loop.time()
+        with pytest.raises(ReadTimeout):
+            await connection.readline(100, timeout=0.3)
+        waited.append(loop.time() - started)
+        started = loop.time()
+        with pytest.raises(ReadTimeout):
+            await connection.readline(100, timeout=0.05)
+        waited.append(loop.time() - started)
+        connection.write(b"got " + await connection.readline(100, timeout=5))
+
+    listener = await start_listener(handler)
+    async with connect(listener.port) as (reader, writer):
+        for line in (b"a\r\n", b"b\r\n", b"c\r\n"):
+            await asyncio.sleep(0.1)
+            writer.write(line)
+            assert await reader.readline() == b"got " + line
+        await wait_until(lambda: len(waited) == 2)
+        writer.write(b"after\r\n")
+        assert await reader.readline() == b"got after\r\n"
+    assert 0.29 <= waited[0] < 0.6
+    assert 0.04 <= waited[1] < 0.3
+
+
+async def test_a_cancelled_read_is_not_a_timeout(start_listener: StartListener) -> None:
+    outcomes: list[str] = []
+
+    async def handler(connection: Connection) -> None:
+        read = asyncio.create_task(connection.readline(100, timeout=0.2))
+        await asyncio.sleep(0.01)
+        read.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await read
+        outcomes.append("cancelled")
+        with pytest.raises(ReadTimeout):  # the connection's timer still works afterwards
+            await connection.readline(100, timeout=0.05)
+        outcomes.append("timed out")
+
+    listener = await start_listener(handler)
+    async with connect(listener.port):
+        await wait_until(lambda: len(outcomes) == 2)
+    assert outcomes == ["cancelled", "timed out"]
+
+
+async def test_lines_answered_as_they_arrive(start_listener: StartListener) -> None:
+    """``answer_lines_with``: lines the answerer takes are replied to without waking the
+    waiting read, in order and in one write per arrival; the first line it leaves, and
+    every line after it, go to ``readline``."""
+    offered: list[bytes] = []
+    read: list[bytes] = []
+
+    def answer(line: bytes) -> bytes | None:
+        offered.append(line)
+        return b"fast " + line if line.startswith(b"ping") else None
+
+    async def handler(connection: Connection) -> None:
+        connection.answer_lines_with(answer, 100)
+        while (line := await connection.readline(100, timeout=5)) != b"quit\r\n":
+            read.append(line)
+            connection.write(b"slow " + line)
+
+    listener = await start_listener(handler)
+    async with connect(listener.port) as (reader, writer):
+        writer.write(b"ping 1\r\nping 2\r\nother\r\nping 3\r\n")
+        replies = [await reader.readline() for _ in range(4)]
+        # After a line left to the read, the read takes the rest.
+        assert replies == [
+            b"fast ping 1\r\n",
+            b"fast ping 2\r\n",
+            b"slow other\r\n",
+            b"slow ping 3\r\n",
+        ]
+        writer.write(b"pi")  # a line in pieces is offered once complete
+        await asyncio.sleep(0.05)
+        writer.write(b"ng 4\r\n")
+        assert await reader.readline() == b"fast ping 4\r\n"
+        writer.write(b"quit\r\n")
+        assert await reader.read() == b""
+    assert read == [b"other\r\n", b"ping 3\r\n"]
+    assert offered == [b"ping 1\r\n", b"ping 2\r\n", b"other\r\n", b"ping 4\r\n", b"quit\r\n"]
+
+
+async def test_answered_lines_count_as_activity_for_the_read_timeout(
+    start_listener: StartListener,
+) -> None:
+    outcomes: list[float] = []
+
+    async def handler(connection: Connection) -> None:
+        connection.answer_lines_with(lambda line: b"ok\r\n", 100)
+        try:
+            await connection.readline(100, timeout=0.3)
+        except ReadTimeout:
+            outcomes.append(asyncio.get_running_loop().time())
+
+    listener = await start_listener(handler)
+    async with connect(listener.port) as (reader, writer):
+        started = asyncio.get_running_loop().time()
+        for _ in range(4):  # 0.4 s of commands, each answered without waking the read
+            writer.write(b"noop\r\n")
+            assert await reader.readline() == b"ok\r\n"
+            await asyncio.sleep(0.1)
+        await wait_until(lambda: bool(outcomes), timeout=2)
+    assert outcomes[0] - started > 0.6  # 0.3 s after the last answered line
+
+
+async def test_a_failing_answerer_leaves_lines_to_the_read(start_listener: StartListener) -> None:
+    read: list[bytes] = []
+
+    def answer(line: bytes) -> bytes | None:
+        raise RuntimeError("bug")
+
+    async def handler(connection: Connection) -> None:
+        connection.answer_lines_with(answer, 100)
+        read.append(await connection.readline(100, timeout=5))
+        read.append(await connection.readline(100, timeout=5))
+
+    listener = await start_listener(handler)
+    async with connect(listener.port) as (_, writer):
+        writer.write(b"one\r\n")
+        await wait_until(lambda: len(read) == 1)
+        writer.write(b"two\r\n")
+        await wait_until(lambda: len(read) == 2)
+    assert read == [b"one\r\n", b"two\r\n"]
+
+
+async def test_no_line_is_answered_while_an_overlong_one_is_discarded(
+    start_listener: StartListener,
+) -> None:
+    outcomes: list[object] = []
+
+    async def handler(connection: Connection) -> None:
+        connection.answer_lines_with(lambda line: b"answered " + line, 10)
+        with pytest.raises(LineTooLong):
+            await connection.readline(10, timeout=5)
+        outcomes.append(await connection.readline(10, timeout=5))
+
+    listener = await start_listener(handler)
+    async with connect(listener.port) as (reader, writer):
+        writer.write(b"L" * 50)
+        await asyncio.sleep(0.05)
+        writer.write(b"L" * 50 + b"ng\r\n")  # the overlong line ends: not a command
+        await asyncio.sleep(0.05)
+        writer.write(b"x\r\n")
+        assert await reader.readline() == b"answered x\r\n"
+    assert outcomes == []  # the read that discarded never saw "x"
+
+
 # --------------------------------------------------------------------------- TLS
 
 

@@ -17,6 +17,7 @@ from courriel.pop3 import (
     dot_stuff_chunks,
     dot_unstuff,
     multiline_reply,
+    sent_unchanged,
     top_lines,
     wire_size,
 )
@@ -129,6 +130,10 @@ def test_dot_stuff_of_known_crlf_lines_skips_only_the_scan(pieces: list[bytes]) 
         message += b"\r\n"  # what crlf_lines promises: CRLF lines, the last one ended
     assert wire_size(message) == len(message)
     assert dot_stuff(message, crlf_lines=True) == dot_stuff(message)
+    # What goes out unchanged is exactly what needs no stuffing.
+    unchanged = dot_stuff(message) == message + TERMINATOR
+    assert sent_unchanged(message, crlf_lines=True) == unchanged
+    assert not sent_unchanged(message, crlf_lines=False)
 
 
 def test_multiline_reply() -> None:

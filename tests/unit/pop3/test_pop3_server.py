@@ -32,7 +32,14 @@ from courriel.net import (
     make_client_context,
     make_self_signed,
 )
-from courriel.pop3 import Pop3Command, dot_unstuff, handlers, normalize_line_endings, wire_size
+from courriel.pop3 import (
+    Pop3Command,
+    dot_stuff,
+    dot_unstuff,
+    handlers,
+    normalize_line_endings,
+    wire_size,
+)
 from courriel.pop3.handlers import HANDLERS, READ_CHUNK
 from courriel.pop3.server import pop3_server
 from courriel.pop3.session import Pop3Session, SessionSettings
@@ -507,6 +514,31 @@ async def test_retr_reads_ahead_and_sends_every_message_byte_exact(
         client.close()
 
 
+async def test_reading_in_order_reads_each_message_once_and_ahead_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raws = [message(f"m{n}") for n in range(1, 201)]
+    async with serving(tmp_path) as served:
+        await served.append(*raws)
+        batches: list[list[int]] = []
+        read_messages = served.services.mailstore.read_messages
+
+        async def counted(mailbox_id: int, messages: Sequence[MessageContent]) -> dict[int, bytes]:
+            batches.append([content.uid for content in messages])
+            return await read_messages(mailbox_id, messages)
+
+        monkeypatch.setattr(served.services.mailstore, "read_messages", counted)
+        client = await Client.connect(served.port)
+        await client.login()
+        for number, raw in enumerate(raws, 1):
+            _, body = await client.multiline(f"RETR {number}")
+            assert body == raw
+        client.close()
+    # The first read is the first RETR's; the others started while 16 were left.
+    assert [len(batch) for batch in batches] == [64, 64, 64, 8]
+    assert sorted(uid for batch in batches for uid in batch) == list(range(1, 201))
+
+
 async def test_the_read_ahead_is_bounded_in_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -542,6 +574,61 @@ async def test_pipelined_commands_are_answered_in_order(tmp_path: Path) -> None:
         assert [reply.split()[0] for reply in replies] == ["+OK"] * 4 + ["-ERR"] + ["+OK"] * 2
         assert replies[3] == f"+OK 1 {len(message('one'))}"
         client.close()
+
+
+async def test_commands_answered_from_memory_and_from_storage_keep_their_order(
+    tmp_path: Path,
+) -> None:
+    """Commands memory can answer are answered as they arrive, the others by the session
+    loop (a storage read, a syntax error, QUIT): pipelined together, the replies come in
+    command order and match what one-at-a-time commands get."""
+    raws = [message(f"m{n}", f".line {n}") for n in range(1, 5)]
+    script = [
+        "RETR 1",  # reads 1 to 4 ahead from storage
+        "RETR 2",
+        "LIST 2",
+        "DELE 2",
+        "RETR 2",
+        "BOGUS",
+        "TOP 3 0",
+        "UIDL 3",
+        "RSET",
+        "STAT",
+        "RETR 4",
+        "RETR 2",  # sent already: read again from storage
+        "NOOP",
+    ]
+
+    async def replies(client: Client, pipelined: bool) -> list[bytes]:
+        if pipelined:
+            await client.send("".join(f"{line}\r\n" for line in script).encode())
+        answers = []
+        for line in script:
+            if not pipelined:
+                await client.send(line)
+            status = await client.line()
+            body = b""
+            if status.startswith("+OK") and line.split()[0] in ("RETR", "TOP"):
+                body = await client.raw_multiline()
+            answers.append(status.encode() + b"\r\n" + body)
+        return answers
+
+    async with serving(tmp_path) as served:
+        await served.append(*raws)
+        one_at_a_time = await Client.connect(served.port)
+        await one_at_a_time.login()
+        expected = await replies(one_at_a_time, pipelined=False)
+        assert await one_at_a_time.command("QUIT") == (
+            "+OK mail.example.test POP3 server signing off (0 messages deleted)"
+        )
+        await served.lock_released()
+        client = await Client.connect(served.port)
+        await client.login()
+        assert await replies(client, pipelined=True) == expected
+        client.close()
+    assert expected[4] == b"-ERR message 2 already deleted\r\n"
+    assert expected[5] == b"-ERR unknown command\r\n"
+    assert expected[11].endswith(dot_stuff(raws[1]))
 
 
 # --- limits ----------------------------------------------------------------------------------
