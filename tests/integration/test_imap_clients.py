@@ -29,7 +29,6 @@ import os
 import random
 import re
 import shlex
-import shutil
 import smtplib
 import subprocess
 import time
@@ -47,7 +46,7 @@ from courriel.config import load_config
 from courriel.runtime.services import Services, open_services
 from courriel.storage.errors import NotFound
 from courriel.storage.records import Flag
-from support.server_process import PASSWORD, RunningServer, init_data, running_server
+from support.server_process import PASSWORD, RunningServer, init_data, require, running_server
 
 pytestmark = pytest.mark.integration
 
@@ -55,14 +54,6 @@ ALICE = "alice@example.test"
 HOST = "127.0.0.1"  # the dev certificate lists it, so clients verify the name too
 
 T = TypeVar("T")
-
-
-def require(program: str, package: str) -> None:
-    if shutil.which(program) is None:
-        pytest.skip(
-            f"{program} is not installed (Debian package {package}; "
-            "scripts/install-debian-packages scripts/debian-packages.txt)"
-        )
 
 
 def run(

@@ -13,7 +13,6 @@ oldmail file) lives in ``tmp_path``; nothing in the user's home is read or writt
 from __future__ import annotations
 
 import os
-import shutil
 import smtplib
 import subprocess
 from collections.abc import Iterator
@@ -21,21 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from support.server_process import RunningServer, inbox, init_data, running_server
+from support.server_process import RunningServer, inbox, init_data, require, running_server
 
 pytestmark = pytest.mark.integration
 
 ALICE = "alice@example.test"
 PASSWORD = "correct horse battery"  # support.server_process creates accounts with it
 CERTIFICATE_NAME = "localhost"  # the dev certificate's name (it also lists 127.0.0.1)
-
-
-def require(program: str, package: str) -> None:
-    if shutil.which(program) is None:
-        pytest.skip(
-            f"{program} is not installed (Debian package {package}; "
-            "scripts/install-debian-packages scripts/debian-packages.txt)"
-        )
 
 
 @pytest.fixture

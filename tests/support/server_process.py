@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
 import subprocess
 import sys
@@ -124,3 +125,14 @@ def inbox(data: Path, address: str) -> list[bytes]:
             await services.aclose()
 
     return asyncio.run(read())
+
+
+def require(program: str, package: str) -> None:
+    """Skip the test, saying how to install it, when a client program is missing."""
+    import pytest  # noqa: PLC0415 - only tests call this
+
+    if shutil.which(program) is None:
+        pytest.skip(
+            f"{program} is not installed (Debian package {package}; "
+            "scripts/install-debian-packages scripts/debian-packages.txt)"
+        )

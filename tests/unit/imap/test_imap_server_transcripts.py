@@ -23,37 +23,17 @@ from pathlib import Path
 
 import pytest
 
-from courriel.config import Config, EnabledListener, TlsMode
+from courriel.config import EnabledListener, TlsMode
 from courriel.imap.server.server import imap_server
 from courriel.net import Listener, TlsContextProvider, make_client_context, make_self_signed
 from courriel.runtime.services import Services
+from support.scenario import configure
 from support.services import temporary_services
 from support.transcript import load, play
 
 FOLDER = Path(__file__).parents[2] / "transcripts" / "imap"
 TRANSCRIPTS = sorted(FOLDER.glob("*.txt"))
 FIRST_INTERNAL_DATE = 1_704_067_200.0  # 2024-01-01T00:00:00Z
-
-
-def _typed(value: str) -> object:
-    if value in ("true", "false"):
-        return value == "true"
-    return int(value) if value.isdigit() else value
-
-
-def configure(overrides: dict[str, str]):  # type: ignore[no-untyped-def]
-    def apply(config: Config) -> Config:
-        config = dataclasses.replace(
-            config, server=dataclasses.replace(config.server, hostname="mail.example.test")
-        )
-        values = {"auth.plaintext_on_loopback": "true", **overrides}
-        for key, value in values.items():
-            section, name = key.split(".")
-            settings = dataclasses.replace(getattr(config, section), **{name: _typed(value)})
-            config = dataclasses.replace(config, **{section: settings})
-        return config
-
-    return apply
 
 
 async def run_setup(services: Services, lines: list[str]) -> None:
@@ -102,7 +82,8 @@ async def test_transcript(path: Path, tmp_path: Path) -> None:
     make_self_signed("mail.example.test", certificate, key, extra_names=("127.0.0.1",))
     tls = TlsContextProvider(certificate, key)
     async with temporary_services(
-        tmp_path / "data", configure=configure(transcript.config)
+        tmp_path / "data",
+        configure=configure({"auth.plaintext_on_loopback": "true", **transcript.config}),
     ) as services:
 
         async def no_delay(seconds: float) -> None:
