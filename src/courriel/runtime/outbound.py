@@ -75,11 +75,6 @@ async def route_dsn(services: Services, dsn: bytes, recipient: str) -> None:
     log.warning("DSN for <%s> dropped: the address does not receive mail here", recipient)
 
 
-async def postmaster(services: Services) -> str:
-    domains = await services.directory.list_domains()
-    return f"postmaster@{domains[0].name if domains else services.config.server.hostname}"
-
-
 def make_worker(services: Services) -> QueueWorker:
     config = services.config
 
@@ -109,19 +104,21 @@ def local_failure_handler(services: Services) -> FailureHandler:
         if not envelope.sender:
             return  # RFC 3461 §6.2: never a DSN about a message from the null sender
         now = services.clock.now()
-        recipients = [
-            RecipientStatus(
-                final_recipient=address,
-                original_recipient=None,
-                action="failed",
-                status=_REFUSAL_STATUS.get(refusal, ("5.0.0", "failed"))[0],
-                remote_mta=None,
-                diagnostic_code=f"smtp; 550 {_REFUSAL_STATUS.get(refusal, ('5.0.0', 'failed'))[1]}",
-                last_attempt=now,
-                will_retry_until=None,
+        recipients = []
+        for address, refusal in failed.items():
+            status, reason = _REFUSAL_STATUS.get(refusal, ("5.0.0", "failed"))
+            recipients.append(
+                RecipientStatus(
+                    final_recipient=address,
+                    original_recipient=None,
+                    action="failed",
+                    status=status,
+                    remote_mta=None,
+                    diagnostic_code=f"smtp; 550 {reason}",
+                    last_attempt=now,
+                    will_retry_until=None,
+                )
             )
-            for address, refusal in failed.items()
-        ]
         dsn = build_dsn(
             reporting_mta=services.config.server.hostname,
             original=message,
@@ -129,7 +126,7 @@ def local_failure_handler(services: Services) -> FailureHandler:
             ret=envelope.ret,  # type: ignore[arg-type]
             recipients=recipients,
             sender_address=envelope.sender,
-            postmaster_address=await postmaster(services),
+            postmaster_address=f"postmaster@{services.config.server.hostname}",  # as the worker's
             now=now,
             message_id_domain=services.config.server.hostname,
             arrival_date=now,
