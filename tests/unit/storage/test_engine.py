@@ -320,3 +320,42 @@ async def test_a_slow_write_does_not_block_reads(engine: SqliteEngine) -> None:
     assert time.monotonic() - started < 2
     blocker.release.set()
     await blocker.task
+
+
+async def test_the_wal_starts_over_under_sustained_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes that never pause must not grow the WAL without bound: PASSIVE checkpoints
+    alone never let SQLite rewind it while the writer keeps appending."""
+    monkeypatch.setattr(engine_module, "CHECKPOINT_INTERVAL", 0.02)
+    monkeypatch.setattr(engine_module, "WAL_RESTART_FRAMES", 64)
+    opened = SqliteEngine(tmp_path / "mail.db", readers=2)
+    opened.open()
+    wal = tmp_path / "mail.db-wal"
+    try:
+        await opened.write(lambda c: c.execute("CREATE TABLE pages (body BLOB)"))
+        largest = 0
+        written = 0
+        target = 8 * 1024 * 1024
+
+        async def keep_writing() -> None:
+            nonlocal written
+            while written < target:
+                await opened.write(
+                    lambda c: c.execute("INSERT INTO pages VALUES (randomblob(8000))")
+                )
+                written += 8000
+
+        async def watch_wal() -> None:
+            nonlocal largest
+            while written < target:
+                largest = max(largest, wal.stat().st_size)
+                await asyncio.sleep(0.005)
+
+        await asyncio.gather(*(keep_writing() for _ in range(8)), watch_wal())
+        # Without restarts the WAL would hold everything written (8 MiB and more).
+        assert largest < written / 4, (written, largest)
+        count = await opened.read(lambda c: c.execute("SELECT count(*) FROM pages").fetchone())
+        assert count[0] * 8000 == written
+    finally:
+        opened.close()
