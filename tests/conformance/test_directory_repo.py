@@ -311,3 +311,18 @@ async def test_removing_a_domain_removes_its_dkim_keys(backend: Backend) -> None
     await backend.directory.remove_domain("example.test")
     await backend.directory.add_domain("example.test")
     assert await backend.directory.list_dkim_keys("example.test") == []
+
+
+async def test_remove_dkim_key(backend: Backend) -> None:
+    await backend.directory.add_domain("example.test")
+    await backend.directory.add_domain("other.test")
+    old = await backend.directory.add_dkim_key("example.test", "s1", "rsa", "p1", "r1")
+    new = await backend.directory.add_dkim_key("example.test", "s2", "rsa", "p2", "r2")
+    same_selector = await backend.directory.add_dkim_key("other.test", "s1", "rsa", "p3", "r3")
+    await backend.directory.remove_dkim_key("example.test", "s1")
+    assert await backend.directory.list_dkim_keys("example.test") == [new]
+    assert await backend.directory.list_dkim_keys("other.test") == [same_selector]
+    for domain, selector in (("example.test", "s1"), ("missing.test", "s2"), ("other.test", "s9")):
+        with pytest.raises(NotFound):
+            await backend.directory.remove_dkim_key(domain, selector)
+    assert old not in await backend.directory.list_dkim_keys("example.test")

@@ -10,6 +10,7 @@ the transcript runners of every protocol.
     domain other.test
     message alice@example.test                        (a small message in INBOX)
     message alice@example.test Subject: hi\\r\\n\\r\\nHello\\r\\n   (these bytes, escapes decoded)
+    dns example.org TXT v=spf1 -all                   (a record for the static resolver)
 
 ``config:`` lines are ``section.key=value`` (true/false and integers typed).
 """
@@ -20,6 +21,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 
 from courriel.config import Config
+from courriel.dns import StaticResolver
 from courriel.runtime.services import Services
 
 DEFAULT_MESSAGE = b"Subject: already here\r\n\r\nfilling the mailbox\r\n"
@@ -69,6 +71,12 @@ async def run_setup(services: Services, lines: list[str]) -> None:
             await services.directory.set_disabled(rest.strip(), True)
         elif kind == "domain":
             await services.directory.add_domain(rest.strip(), dkim=False)
+        elif kind == "dns":
+            name, kind_of_record, value = rest.split(" ", 2)
+            resolver = services.resolver
+            assert isinstance(resolver, StaticResolver), "dns setup needs dns.resolver=static"
+            records = resolver.zones.setdefault(name.strip().rstrip(".").lower(), {})
+            records.setdefault(kind_of_record.upper(), []).append(value)
         elif kind == "message":
             address, _, raw = rest.partition(" ")
             account = await services.directory.get_account(address)

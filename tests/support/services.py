@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,8 +23,10 @@ async def temporary_services(
     configure: Callable[[Config], Config] | None = None,
 ) -> AsyncIterator[Services]:
     """Services over a store in ``data_dir`` (created if new), with cheap password hashing;
-    ``configure`` may change the default config."""
+    ``configure`` may change the default config. DNS is the static resolver (no test needs
+    the internet); ``services.resolver.zones`` can be filled by the test."""
     config = default_config(data_dir)
+    config = dataclasses.replace(config, dns=dataclasses.replace(config.dns, resolver="static"))
     if configure is not None:
         config = configure(config)
     services = open_services(

@@ -13,12 +13,22 @@ import sys
 from collections.abc import Sequence
 
 from courriel import __version__
-from courriel.cli import accounts, aliases, domains, init, queue, security, serve
+from courriel.cli import (
+    accounts,
+    aliases,
+    dkim,
+    domains,
+    init,
+    mailboxes,
+    queue,
+    security,
+    serve,
+)
 from courriel.cli.common import CommandError, Handler
 from courriel.config import ConfigError
 from courriel.core.errors import CourrielError
 
-COMMAND_GROUPS = (init, serve, domains, accounts, aliases, queue, security)
+COMMAND_GROUPS = (init, serve, domains, dkim, accounts, aliases, mailboxes, queue, security)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -493,3 +493,40 @@ class NetworkList(ValueKind):
 
     def to_toml(self, value: Any) -> str:
         return "[" + ", ".join(toml_string(network) for network in value) + "]"
+
+
+@dataclass(frozen=True)
+class DomainList(ValueKind):
+    """Domain names (letter-digit-hyphen labels, RFC 1123 §2.1), lower-cased, each once;
+    comma-separated in the environment."""
+
+    @property
+    def type_name(self) -> str:
+        return "array of domain names"
+
+    def parse(self, raw: object) -> tuple[str, ...]:
+        if not isinstance(raw, list | tuple):
+            raise InvalidValue(
+                f'must be an array of domain names like ["example.org"], got {describe_raw(raw)}'
+            )
+        domains: list[str] = []
+        problems: list[str] = []
+        for item in raw:
+            try:
+                domain = Hostname().parse(
+                    item.strip().rstrip(".") if isinstance(item, str) else item
+                )
+            except InvalidValue:
+                problems.append(f"{describe_raw(item)} is not a domain name")
+                continue
+            if domain.lower() not in domains:
+                domains.append(domain.lower())
+        if problems:
+            raise InvalidValue("; ".join(problems) + ' (write domains as "lists.example.org")')
+        return tuple(domains)
+
+    def parse_text(self, text: str) -> tuple[str, ...]:
+        return self.parse([part for part in text.split(",") if part.strip()])
+
+    def to_toml(self, value: Any) -> str:
+        return "[" + ", ".join(toml_string(domain) for domain in value) + "]"

@@ -30,6 +30,7 @@ from courriel.config.kinds import (
     Boolean,
     ByteSize,
     Choice,
+    DomainList,
     Duration,
     FilePath,
     Hostname,
@@ -291,6 +292,34 @@ class LimitsSettings:
             "Most simultaneous connections from one IP address, over all listeners.",
         ),
     )
+    max_connections_per_account: int = field(
+        default=50,
+        metadata=option(
+            Integer(1, 100_000),
+            "Most simultaneous logged-in IMAP and POP3 sessions of one account, from all "
+            "addresses together. A login over the limit is refused (IMAP `NO [LIMIT]`, "
+            "RFC 5530; POP3 `-ERR [SYS/TEMP]`, RFC 3206) and the connection stays open.",
+        ),
+    )
+    commands_per_second: int = field(
+        default=500,
+        metadata=option(
+            Integer(0, 1_000_000),
+            "Commands one IMAP or POP3 connection may send per second once its "
+            "`command_burst` is spent. Faster commands are not refused: the server waits "
+            "before reading each one (at most 1/rate seconds), so pipelining clients are "
+            "slowed, never failed. 0 turns pacing off.",
+        ),
+    )
+    command_burst: int = field(
+        default=10_000,
+        metadata=option(
+            Integer(1, 10_000_000),
+            "Commands a new IMAP or POP3 connection may send at full speed before "
+            "`commands_per_second` applies; unused rate refills it. Large enough for a "
+            "client downloading 10,000 messages one command each.",
+        ),
+    )
     max_line_length: int = field(
         default=8192,
         metadata=option(
@@ -349,6 +378,20 @@ class MailboxSettings:
             Choice.of(HierarchySeparator),
             'Character between levels of IMAP mailbox names, as in "Archive/2024" '
             "(RFC 9051 §5.1.1). Choose it before creating accounts.",
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pop3Settings:
+    mark_seen: bool = field(
+        default=False,
+        metadata=option(
+            Boolean(),
+            "Whether a message downloaded whole with RETR is flagged `\\Seen` when the POP3 "
+            "session ends with QUIT, as IMAP and webmail then show it. Off by default: "
+            "reading mail over POP3 does not mark it `\\Seen`, so a client that leaves "
+            "mail on the server does not make it look read elsewhere. TOP never marks it.",
         ),
     )
 
@@ -416,6 +459,15 @@ class AuthSettings:
         default=7 * 86400.0,
         metadata=option(Duration(1.0), "Longest ban."),
     )
+    password_cache_ttl: float = field(
+        default=3600.0,
+        metadata=option(
+            Duration(),
+            "How long a password that was just verified is accepted again without the "
+            "argon2id work (kept in memory only, as a keyed digest; a wrong password is "
+            "always fully checked). Mail apps log in often; 0 turns the cache off.",
+        ),
+    )
     trusted_networks: tuple[str, ...] = field(
         default=(),
         metadata=option(
@@ -467,6 +519,51 @@ class DnsSettings:
     timeout: float = field(
         default=5.0,
         metadata=option(Duration(0.1, 60.0), "Longest wait for one DNS answer."),
+    )
+
+
+DmarcRejectAction = Literal["reject", "quarantine", "none"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailauthSettings:
+    enabled: bool = field(
+        default=True,
+        metadata=option(
+            Boolean(),
+            "Check mail that other servers deliver on the `smtp` listener (not mail from your "
+            "users): SPF (RFC 7208), DKIM (RFC 6376), DMARC (RFC 7489), ARC (RFC 8617) and "
+            "iprev (RFC 8601 §3), recorded in an `Authentication-Results:` field, and apply "
+            "the sender domain's DMARC policy. A DNS failure never loses mail: the message "
+            "is delivered with `temperror`.",
+        ),
+    )
+    dmarc_reject: DmarcRejectAction = field(
+        default="reject",
+        metadata=option(
+            Choice.of(DmarcRejectAction),
+            'What to do with a message that fails DMARC when its domain asks for "p=reject": '
+            '"reject" refuses it at the end of DATA (`550 5.7.1`), "quarantine" delivers it '
+            'to the Junk mailbox, "none" delivers it normally. "p=quarantine" always means '
+            "Junk.",
+        ),
+    )
+    trusted_arc_sealers: tuple[str, ...] = field(
+        default=(),
+        metadata=option(
+            DomainList(),
+            "Mailing lists and forwarders whose ARC seal (RFC 8617) you trust, by the `d=` "
+            "domain of their ARC-Seal: a message that fails DMARC but reached you through "
+            "one of them with a valid ARC chain is delivered normally (RFC 8617 §7.2.1).",
+        ),
+    )
+    timeout: float = field(
+        default=15.0,
+        metadata=option(
+            Duration(1.0, 300.0),
+            "Longest time each check (SPF, DKIM, DMARC, ARC, iprev) may take for one "
+            "message; a check that takes longer gives `temperror`.",
+        ),
     )
 
 
@@ -605,9 +702,19 @@ class Config:
         default_factory=MailboxSettings,
         metadata=section("Defaults and housekeeping for users' mailboxes."),
     )
+    pop3: Pop3Settings = field(
+        default_factory=Pop3Settings,
+        metadata=section("How POP3 sessions treat the mail they serve (RFC 1939)."),
+    )
     dns: DnsSettings = field(
         default_factory=DnsSettings,
         metadata=section("How names are looked up (MX, SPF, DKIM...)."),
+    )
+    mailauth: MailauthSettings = field(
+        default_factory=MailauthSettings,
+        metadata=section(
+            "Authentication of incoming mail: SPF, DKIM, DMARC, ARC, iprev (RFC 8601)."
+        ),
     )
     queue: QueueSettings = field(
         default_factory=QueueSettings,

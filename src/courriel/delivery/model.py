@@ -27,6 +27,8 @@ class Refusal(enum.Enum):
     RELAY_DENIED = "relay-denied"
     NOT_YOUR_ADDRESS = "not-your-address"
     TEMPORARY = "temporary"
+    POLICY_REJECTED = "policy-rejected"
+    """The whole message: the sender domain's DMARC policy says reject (RFC 7489 §6.6.4)."""
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,15 @@ class Envelope:
 @dataclass(frozen=True)
 class DeliveryReport:
     """What became of each recipient: stored locally, queued for outside, or failed
-    (``failed`` maps an address to its refusal; a DSN is sent for them)."""
+    (``failed`` maps an address to its refusal; a DSN is sent for them).
+
+    ``refused`` is set when the message as a whole was refused by policy before anything
+    was stored or queued; ``explanation`` is then a sentence for the client.
+    """
 
     stored: tuple[str, ...] = ()
     queued: tuple[str, ...] = ()
     failed: dict[str, Refusal] = field(default_factory=dict)
     queue_id: int | None = None
+    refused: Refusal | None = None
+    explanation: str = ""

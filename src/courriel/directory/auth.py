@@ -57,6 +57,7 @@ from courriel.directory.totp import (
     recovery_code_digest,
     verify,
 )
+from courriel.directory.verified import VerifiedPasswords
 from courriel.sasl import StoredScramKeys, fake_scram_keys
 from courriel.storage.errors import NotFound
 from courriel.storage.ports import DirectoryRepo, SecurityRepo
@@ -165,6 +166,7 @@ class AuthService:
         self.clock = clock or SystemClock()
         self.sleep = sleep
         self._trusted = [ipaddress.ip_network(n) for n in settings.trusted_networks]
+        self.verified = VerifiedPasswords(self.clock, settings.password_cache_ttl)
 
     # -- policy --------------------------------------------------------------------------------
 
@@ -209,11 +211,16 @@ class AuthService:
         if account.password_hash is None:
             await asyncio.to_thread(self.hasher.dummy_verify, password)
             return await self._fail(protocol, peer_ip, account.address, "no password set")
-        matches, needs_rehash = await asyncio.to_thread(
-            self.hasher.verify, account.password_hash, password
-        )
+        if self.verified.matches(account.id, account.password_hash, password):
+            matches, needs_rehash = True, False
+        else:
+            matches, needs_rehash = await asyncio.to_thread(
+                self.hasher.verify, account.password_hash, password
+            )
         if not matches:
             return await self._fail(protocol, peer_ip, account.address, "wrong password")
+        if not needs_rehash:
+            self.verified.remember(account.id, account.password_hash, password)
         if account.disabled:
             return self._refuse(protocol, peer_ip, account.address, Outcome.DISABLED)
         if needs_rehash:

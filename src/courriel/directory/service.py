@@ -87,6 +87,9 @@ class Directory:
     async def dkim_keys(self, domain: str) -> list[DkimKeyRecord]:
         return await self.repo.list_dkim_keys(normalize_domain(domain))
 
+    async def remove_dkim_key(self, domain: str, selector: str) -> None:
+        await self.repo.remove_dkim_key(normalize_domain(domain), selector.strip().lower())
+
     async def list_domains(self) -> list[DomainRecord]:
         return await self.repo.list_domains()
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -124,6 +124,19 @@ def selectors_for(selector_base: str) -> tuple[str, str]:
     _check_selector(rsa_selector)
     _check_selector(ed25519_selector)
     return rsa_selector, ed25519_selector
+
+
+def unused_selector_base(selector_base: str, taken: Collection[str]) -> str:
+    """``selector_base``, or ``<base>-2``, ``<base>-3``... whose selectors are not ``taken``.
+
+    A second rotation in the same month then gets new selectors: a record name is never
+    reused for a different key, so caches holding the old key cannot break new signatures.
+    """
+    candidate, number = selector_base, 1
+    while any(selector in taken for selector in selectors_for(candidate)):
+        number += 1
+        candidate = f"{selector_base}-{number}"
+    return candidate
 
 
 def generate_dkim_keys(selector_base: str) -> DkimKeySet:

@@ -4,12 +4,15 @@ The names are the ones mail apps look for when a server does not announce SPECIA
 older clients find them too.
 """
 
+TRASH = "\\Trash"
+JUNK = "\\Junk"
+
 DEFAULT_MAILBOXES: tuple[tuple[str, str | None], ...] = (
     ("INBOX", None),
     ("Sent", "\\Sent"),
     ("Drafts", "\\Drafts"),
-    ("Trash", "\\Trash"),
-    ("Junk", "\\Junk"),
+    ("Trash", TRASH),
+    ("Junk", JUNK),
     ("Archive", "\\Archive"),
 )
 

@@ -3,16 +3,20 @@
 Everything FETCH, SEARCH, SORT, THREAD and message lists need is computed here, from one
 scan of the bytes (``courriel.mail.parse_message``): the MIME tree with offsets, ENVELOPE,
 the search summary, the preview, the decoded header lines for HEADER searches, the text
-for the full-text index, and the size as sent in CRLF lines (POP3 LIST and STAT: listing a
-maildrop never reads a body). Bodies up to ``inline_limit`` bytes travel with the rows into
-the database; larger ones go to the blob store (the caller puts them). Never raises on bad
-input: a message that is not valid MIME is stored byte-exact all the same.
+for the full-text index, the size as sent in CRLF lines (POP3 LIST and STAT: listing a
+maildrop never reads a body), and the IMAP ENVELOPE/BODYSTRUCTURE/BODY in wire form
+(``courriel.imap.protocol.forms``: a pure renderer, the one protocol module imported here,
+because a metadata FETCH of a whole mailbox must not render thousands of parse trees).
+Bodies up to ``inline_limit`` bytes travel with the rows into the database; larger ones go
+to the blob store (the caller puts them). Never raises on bad input: a message that is not
+valid MIME is stored byte-exact all the same.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from courriel.imap.protocol.forms import render_forms
 from courriel.mail import decode_header_block, encode, extract_text, parse_message, wire_size
 from courriel.storage.records import IngestedMessage, MessageSummary
 
@@ -42,4 +46,5 @@ def prepare_content(raw: bytes, inline_limit: int) -> IngestedMessage:
         ),
         body_text=extract_text(raw, parsed.root),
         wire_size=wire_size(raw),
+        forms=render_forms(parsed),
     )

@@ -44,12 +44,13 @@ def _to_wire(content: IngestedMessage) -> bytes:
             astuple(content.summary),
             content.body_text,
             content.wire_size,
+            content.forms,
         )
     )
 
 
 def _from_wire(payload: bytes, raw: bytes) -> IngestedMessage:
-    sha256, size, inline, parsed, summary, body_text, wire_size = marshal.loads(payload)  # noqa: S302 - our own worker
+    sha256, size, inline, parsed, summary, body_text, wire_size, forms = marshal.loads(payload)  # noqa: S302 - our own worker
     fields = list(summary)
     fields[9] = tuple(fields[9])  # references
     return IngestedMessage(
@@ -60,6 +61,7 @@ def _from_wire(payload: bytes, raw: bytes) -> IngestedMessage:
         summary=MessageSummary(*fields),
         body_text=body_text,
         wire_size=wire_size,
+        forms=forms,
     )
 
 
@@ -147,14 +149,21 @@ class ParsePool:
             while True:
                 (length,) = _HEADER.unpack(await stdout.readexactly(_HEADER.size))
                 payload = await stdout.readexactly(length)
-                raw, future = worker.waiting.popleft()
+                raw, future = worker.waiting[0]
+                result = _from_wire(payload, raw)  # garbage raises: the request stays queued
+                worker.waiting.popleft()
                 if not future.done():
-                    future.set_result(_from_wire(payload, raw))
-        except (asyncio.IncompleteReadError, ConnectionError, IndexError, ValueError, EOFError):
+                    future.set_result(result)
+        except (asyncio.IncompleteReadError, ConnectionError):
             if not self._closed:
                 log.warning(
                     "parse worker %s stopped; parsing its requests in-process", worker.process.pid
                 )
+        except Exception:  # a garbled answer, an unanswered frame: never lose a request
+            log.exception(
+                "parse worker %s answered garbage; parsing its requests in-process",
+                worker.process.pid,
+            )
         finally:
             self._retire(worker)
 
@@ -163,8 +172,12 @@ class ParsePool:
             self._workers.remove(worker)
         while worker.waiting:
             raw, future = worker.waiting.popleft()
-            if not future.done():
+            if future.done():
+                continue
+            try:
                 future.set_result(prepare_content(raw, self.inline_limit))
+            except Exception as error:  # a parser bug: that caller fails, the others go on
+                future.set_exception(error)
         if worker.process.returncode is None:
             worker.process.kill()
 

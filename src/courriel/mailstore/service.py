@@ -3,16 +3,22 @@
 It validates names, parses each message once at ingest (``ingest.py``), puts large bodies
 in the blob store before the rows are committed, calls the ``MailRepo`` port (one
 transaction per operation, durable on return) and publishes change events on the ChangeBus
-*after* the commit. Must not: speak a protocol, check passwords, or run SQL.
+*after* the commit. Copies and moves into or out of Junk record a report for the spam
+filter in their own transaction (``junk.py``); ``purge_expired`` empties Trash and Junk of
+what they held longer than the retention. Must not: speak a protocol, check passwords, or
+run SQL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from courriel.core.clock import Clock, SystemClock
-from courriel.mailstore.defaults import DEFAULT_MAILBOXES, SPECIAL_USES
+from courriel.mailstore.defaults import DEFAULT_MAILBOXES, JUNK, SPECIAL_USES, TRASH
+from courriel.mailstore.junk import feedback_verdict
 from courriel.mailstore.names import INBOX, validate_name
 from courriel.mailstore.parsing import ParsePool
 from courriel.storage.errors import ContentMissing, InvalidName, NotFound
@@ -34,9 +40,25 @@ from courriel.storage.records import (
     MessageMeta,
     MessageRecord,
     NewMessage,
+    RenderedMessage,
+    SpamFeedback,
     Usage,
     split_flags,
 )
+
+log = logging.getLogger("courriel.mailstore")
+
+PURGE_BATCH = 500
+"""Messages removed per transaction by the retention purge: a large Trash never holds the
+writer for long, and other writes run between the batches."""
+
+
+@dataclass(frozen=True, slots=True)
+class Purged:
+    """How many messages one retention purge removed from Trash and from Junk mailboxes."""
+
+    trash: int = 0
+    junk: int = 0
 
 
 class MailStore:
@@ -225,13 +247,20 @@ class MailStore:
     async def fetch(self, mailbox_id: int, uids: Sequence[int]) -> list[MessageRecord]:
         return await self.repo.fetch(mailbox_id, uids)
 
+    async def fetch_rendered(self, mailbox_id: int, uids: Sequence[int]) -> list[RenderedMessage]:
+        """State and ingest-time protocol forms of these UIDs (a metadata FETCH)."""
+        return await self.repo.fetch_rendered(mailbox_id, uids)
+
     async def list_contents(self, mailbox_id: int) -> tuple[MailboxRecord, list[MessageContent]]:
         """The mailbox row, and each message's sizes and where its bytes are (no parse
         trees): what a POP3 maildrop needs, in one read."""
         return await self.repo.list_contents(mailbox_id)
 
     async def read_message(
-        self, record: MessageRecord | MessageContent, start: int = 0, length: int | None = None
+        self,
+        record: MessageRecord | MessageContent | RenderedMessage,
+        start: int = 0,
+        length: int | None = None,
     ) -> bytes:
         """The message bytes ``[start, start+length)`` exactly as stored."""
         if record.inline:
@@ -239,7 +268,7 @@ class MailStore:
         return await self.blobs.read(record.sha256, start, length)
 
     async def read_messages(
-        self, mailbox_id: int, messages: Sequence[MessageRecord | MessageContent]
+        self, mailbox_id: int, messages: Sequence[MessageRecord | MessageContent | RenderedMessage]
     ) -> dict[int, bytes]:
         """The whole bytes of ``messages`` of the mailbox, by UID: the inline ones from one
         store read, the others from the blob store side by side. A message removed since
@@ -255,7 +284,9 @@ class MailStore:
                     contents[message.uid] = data
         return contents
 
-    async def _read_if_kept(self, message: MessageRecord | MessageContent) -> bytes | None:
+    async def _read_if_kept(
+        self, message: MessageRecord | MessageContent | RenderedMessage
+    ) -> bytes | None:
         try:
             return await self.read_message(message)
         except NotFound:
@@ -312,7 +343,10 @@ class MailStore:
     async def copy(
         self, account_id: int, source_id: int, uids: Sequence[int], destination_id: int
     ) -> CopyResult:
-        result = await self.repo.copy(account_id, source_id, uids, destination_id)
+        """Copy messages; a copy into or out of Junk is reported to the spam filter in the
+        same transaction (``junk.feedback_verdict``)."""
+        verdict = await self._feedback_verdict(source_id, destination_id)
+        result = await self.repo.copy(account_id, source_id, uids, destination_id, feedback=verdict)
         if result.modseq is not None:
             self.bus.publish(
                 [
@@ -321,12 +355,15 @@ class MailStore:
                     )
                 ]
             )
+        _log_feedback(result.feedback)
         return result
 
     async def move(
         self, account_id: int, source_id: int, uids: Sequence[int], destination_id: int
     ) -> CopyResult:
-        result = await self.repo.move(account_id, source_id, uids, destination_id)
+        """Move messages atomically (RFC 6851), reported to the spam filter as ``copy``."""
+        verdict = await self._feedback_verdict(source_id, destination_id)
+        result = await self.repo.move(account_id, source_id, uids, destination_id, feedback=verdict)
         if result.modseq is not None:
             self.bus.publish(
                 [
@@ -338,7 +375,80 @@ class MailStore:
                     ),
                 ]
             )
+        _log_feedback(result.feedback)
         return result
+
+    async def _feedback_verdict(self, source_id: int, destination_id: int) -> str | None:
+        if source_id == destination_id:
+            return None
+        source, destination = await asyncio.gather(
+            self.repo.get_mailbox_by_id(source_id), self.repo.get_mailbox_by_id(destination_id)
+        )
+        if source is None or destination is None:
+            return None  # the repository answers NotFound
+        return feedback_verdict(source.special_use, destination.special_use)
+
+    # -- spam-filter feedback ------------------------------------------------------------------
+
+    async def pending_spam_feedback(self, limit: int = 500) -> list[SpamFeedback]:
+        """Reports the spam filter has not consumed yet, oldest first."""
+        return await self.repo.pending_spam_feedback(limit)
+
+    async def consume_spam_feedback(self, reports: Sequence[SpamFeedback]) -> int:
+        """Forget reports once trained on; how many were still pending."""
+        return await self.repo.consume_spam_feedback([report.id for report in reports])
+
+    async def read_feedback_content(self, report: SpamFeedback) -> bytes | None:
+        """The bytes of the message a report is about; None once no message uses them and
+        the garbage collector removed them."""
+        try:
+            return await self.repo.read_content(report.sha256)
+        except NotFound:
+            pass
+        try:
+            return await self.blobs.read(report.sha256)
+        except NotFound:
+            return None
+
+    # -- retention ---------------------------------------------------------------------------
+
+    async def purge_expired(
+        self, trash_retention: float, junk_retention: float, *, batch: int = PURGE_BATCH
+    ) -> Purged:
+        """In every account, remove the messages that entered a Trash or Junk mailbox (by
+        special use, RFC 6154 §2, whatever its name) more than the retention ago (their
+        SAVEDATE, RFC 8514 §3); a retention of 0 keeps them forever. Removal is ``remove``
+        (the path of IMAP EXPUNGE and POP3 deletion: tombstones, MODSEQ, quota, content
+        references, events) in transactions of at most ``batch`` messages."""
+        now = self.clock.now()
+        trash = await self._purge_special_use(TRASH, trash_retention, now, batch)
+        junk = await self._purge_special_use(JUNK, junk_retention, now, batch)
+        return Purged(trash, junk)
+
+    async def _purge_special_use(
+        self, special_use: str, retention: float, now: float, batch: int
+    ) -> int:
+        if retention <= 0:
+            return 0
+        saved_before = now - retention
+        removed = 0
+        for mailbox in await self.repo.mailboxes_with_saves_before(special_use, saved_before):
+            removed += await self._purge_mailbox(mailbox, saved_before, batch)
+        return removed
+
+    async def _purge_mailbox(self, mailbox: MailboxRecord, saved_before: float, batch: int) -> int:
+        removed = 0
+        while True:
+            uids = await self.repo.uids_saved_before(mailbox.id, saved_before, batch)
+            if not uids:
+                return removed
+            try:
+                result = await self.remove(mailbox.account_id, mailbox.id, uids)
+            except NotFound:  # the mailbox was deleted meanwhile
+                return removed
+            removed += len(result.uids)
+            if len(uids) < batch or not result.uids:
+                return removed
 
     async def changes_since(self, mailbox_id: int, modseq: int) -> Changes:
         return await self.repo.changes_since(mailbox_id, modseq)
@@ -360,3 +470,15 @@ class MailStore:
     async def collect_garbage(self, grace_seconds: float = 3600.0) -> int:
         """Remove content no message has used for ``grace_seconds``; how many were removed."""
         return len(await self.repo.collect_garbage(grace_seconds))
+
+
+def _log_feedback(reports: Sequence[SpamFeedback]) -> None:
+    for report in reports:
+        log.info(
+            "spam feedback %d: account %d reported email %d (content %s) as %s",
+            report.id,
+            report.account_id,
+            report.email_id,
+            report.sha256[:16],
+            report.verdict,
+        )

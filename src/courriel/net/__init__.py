@@ -3,7 +3,8 @@
 - ``server``      ``Listener``: binds IPv4/IPv6, accepts, per-IP limits, graceful stop
 - ``connection``  ``Connection``: limited line reads, timeouts, STARTTLS in place, facts
 - ``tls``         certificates (self-signed, info) and reloadable server/client contexts
-- ``limits``      per-IP (IPv6 /64) connection counting
+- ``limits``      connection counting per IP (IPv6 /64) and per key (account)
+- ``ratelimit``   command pacing: a token bucket per connection
 - ``ids``         short connection ids
 - ``errors``      the ``NetError`` hierarchy
 
@@ -23,6 +24,8 @@ from courriel.net.errors import (
     TlsHandshakeError,
 )
 from courriel.net.ids import ConnectionIdSource
+from courriel.net.limits import ConnectionCounter
+from courriel.net.ratelimit import CommandRate, TokenBucket
 from courriel.net.server import Listener, SessionHandler
 from courriel.net.tls import (
     CertificateInfo,
@@ -35,8 +38,10 @@ from courriel.net.tls import (
 __all__ = [
     "BindError",
     "CertificateInfo",
+    "CommandRate",
     "Connection",
     "ConnectionClosed",
+    "ConnectionCounter",
     "ConnectionIdSource",
     "ConnectionInfo",
     "LineTooLong",
@@ -49,6 +54,7 @@ __all__ = [
     "TlsError",
     "TlsHandshakeError",
     "TlsInfo",
+    "TokenBucket",
     "certificate_info",
     "make_client_context",
     "make_self_signed",

@@ -38,6 +38,7 @@ DEFAULT_READ_HIGH_WATER = 256 * 1024
 # Replies written at once by answer_lines_with before the waiting read takes over (and
 # waits for a slow peer).
 ANSWER_BATCH = 256 * 1024
+_LF = ord("\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +210,9 @@ class Connection:
             raise ValueError("protocol is not connected")
         self.info = info
         self._protocol = protocol
+        # The connection's loop, kept: asyncio.get_running_loop() costs a getpid() system
+        # call, too much for a path taken once per command (answer_lines_with).
+        self._loop = protocol.closed.get_loop()
         self._discarding: _Discarding | None = None
         # Read timeouts: one timer per connection, pushed back lazily (see _with_timeout).
         self._read_deadline = 0.0
@@ -239,7 +243,7 @@ class Connection:
     def has_line(self) -> bool:
         """Whether a whole line (up to an LF) is buffered and not yet read: a pipelining
         client sent another command already."""
-        return b"\n" in self._protocol.buffer
+        return _LF in self._protocol.buffer  # an int: no buffer protocol, ten times faster
 
     def discard_pending(self) -> bytes:
         """Drop every buffered byte and return them (e.g. commands pipelined before STARTTLS)."""
@@ -302,7 +306,7 @@ class Connection:
             self.write(b"".join(replies))
             if self._timed_read is not None:
                 # The session was busy, not idle: its read's time starts again.
-                self._read_deadline = asyncio.get_running_loop().time() + self._read_timeout
+                self._read_deadline = self._loop.time() + self._read_timeout
 
     def unread(self, data: bytes) -> None:
         """Put bytes back in front of the buffer: a protocol that read past the end of a

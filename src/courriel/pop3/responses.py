@@ -10,6 +10,7 @@ Must not: choose reply texts for the session (it passes them), or know about sto
 from __future__ import annotations
 
 import re
+from collections.abc import Container, Sequence
 from enum import StrEnum
 
 __all__ = [
@@ -17,10 +18,13 @@ __all__ = [
     "RespCode",
     "err",
     "is_valid_unique_id",
+    "octets_status",
     "ok",
     "scan_listing",
+    "scan_listings",
     "stat_reply",
     "unique_id_listing",
+    "unique_id_listings",
 ]
 
 CRLF = b"\r\n"
@@ -73,6 +77,12 @@ def err(text: str, code: RespCode | None = None) -> bytes:
     return _status_line(b"-ERR", text)
 
 
+def octets_status(size: int) -> bytes:
+    """``+OK size octets``: the first line of RETR's reply (RFC 1939 §5), built without
+    ``ok``'s checks (an integer cannot break the line), once per message sent."""
+    return b"+OK %d octets\r\n" % size
+
+
 def stat_reply(count: int, size: int) -> bytes:
     """``+OK count size``: the drop listing (RFC 1939 §5 STAT). Nothing may follow it."""
     return ok(f"{count} {size}")
@@ -103,3 +113,29 @@ def unique_id_listing(message_number: int, unique_id: str) -> str:
     if not is_valid_unique_id(unique_id):
         raise ValueError("a POP3 unique-id is 1 to 70 characters in 0x21-0x7E (RFC 1939 §7)")
     return f"{message_number} {unique_id}"
+
+
+# The listings of every message, for LIST and UIDL without an argument: one line per
+# message of the maildrop (10,000 lines for a large one), so each is built by a single
+# comprehension rather than a call per line. Lines start with a digit: no byte-stuffing.
+
+
+def scan_listings(sizes: Sequence[int], skip: Container[int] = ()) -> bytes:
+    """The scan listings of LIST (RFC 1939 §5), ``number size`` and CRLF each, for the
+    messages numbered from 1 whose sizes are ``sizes``, leaving out the numbers in
+    ``skip`` (the messages marked as deleted)."""
+    if not skip:
+        return "".join([f"{number} {size}\r\n" for number, size in enumerate(sizes, 1)]).encode()
+    return "".join(
+        [f"{number} {size}\r\n" for number, size in enumerate(sizes, 1) if number not in skip]
+    ).encode()
+
+
+def unique_id_listings(unique_ids: Sequence[str], skip: Container[int] = ()) -> bytes:
+    """The lines of UIDL (RFC 1939 §7), ``number unique-id`` and CRLF each, as
+    ``scan_listings`` does for sizes. The ids are the caller's to make valid (the
+    maildrop's are digits and one dot, see ``Maildrop.unique_id``): checking each one,
+    as ``unique_id_listing`` does, would cost more than the whole listing."""
+    return "".join(
+        [f"{number} {uid}\r\n" for number, uid in enumerate(unique_ids, 1) if number not in skip]
+    ).encode()

@@ -9,7 +9,7 @@ the other with ``[IN-USE]``.
 from __future__ import annotations
 
 from courriel.config import EnabledListener
-from courriel.net import Connection, TlsContextProvider
+from courriel.net import CommandRate, Connection, TlsContextProvider
 from courriel.pop3.responses import RespCode, err
 from courriel.pop3.session import Pop3Session, SessionSettings
 from courriel.runtime.server import ProtocolServer
@@ -27,8 +27,13 @@ def pop3_server(
         tls=tls if listener.tls == "starttls" else None,
         locks=services.maildrop_locks,
         command_timeout=services.config.limits.command_timeout,
-        # A [pop3] option would set this (see SessionSettings.mark_seen); off until then.
-        mark_seen=False,
+        mark_seen=services.config.pop3.mark_seen,
+        command_rate=CommandRate.from_limits(
+            services.config.limits.commands_per_second,
+            services.config.limits.command_burst,
+            services.clock,
+        ),
+        account_connections=services.account_connections,
     )
 
     async def handle(connection: Connection) -> None:

@@ -3,10 +3,14 @@
 The loop also carries out the handlers' I/O actions: streaming a large message, STLS
 (discarding anything pipelined before the handshake, RFC 2595 §4, and forgetting the
 session), and SASL exchanges (RFC 5034 §4). Limits: line length (RFC 2449 §4), a timeout
-per command, errors per session. Replies to pipelined commands are written together and
-flushed when the client's input is drained (RFC 2449 §6.6).
+per command, errors per session, commands paced by a token bucket
+(``limits.commands_per_second``: a command over the rate waits, at most 1/rate seconds, and
+is never refused). Replies to pipelined commands are written together and flushed when the
+client's input is drained (RFC 2449 §6.6).
 
-The maildrop lock is taken at login and released when the session ends, however it ends.
+At login the session takes the maildrop lock and one of the account's session slots
+(``limits.max_connections_per_account``, counted together with IMAP's); both are released
+when the session ends, however it ends.
 Replies are queued and sent together when no further command is waiting in the input (or
 ``OUTPUT_BATCH`` octets are queued), so a pipelining client gets a window of replies in one
 write rather than one system call each; any other write sends the queue first, in order.
@@ -33,6 +37,8 @@ from courriel.directory.saslbridge import SaslRefused, authenticate
 from courriel.mailstore.service import MailStore
 from courriel.net import Connection, ConnectionClosed, LineTooLong, ReadTimeout, TlsContextProvider
 from courriel.net.errors import TlsError
+from courriel.net.limits import ConnectionCounter
+from courriel.net.ratelimit import CommandRate
 from courriel.pop3 import handlers
 from courriel.pop3.capabilities import CapabilitySettings
 from courriel.pop3.errors import Pop3Error, Pop3SyntaxError
@@ -54,9 +60,12 @@ OUTPUT_BATCH = 256 * 1024
 class SessionSettings:
     """What a listener's sessions share.
 
-    ``mark_seen``: flag messages retrieved whole by RETR ``\\Seen`` at QUIT (off by default:
-    a POP3 client that leaves mail on the server should not make it look read in the
-    webmail). ``transaction_timeout`` defaults to ``command_timeout``, at least 10 minutes.
+    ``mark_seen`` (``[pop3] mark_seen``): flag messages retrieved whole by RETR ``\\Seen``
+    at QUIT (off by default: a POP3 client that leaves mail on the server should not make
+    it look read in the webmail). ``transaction_timeout`` defaults to ``command_timeout``,
+    at least 10 minutes.
+    ``command_rate`` paces each session's commands; ``account_connections`` counts logged-in
+    sessions per account id with IMAP's (None: no pacing, no limit).
     """
 
     def __init__(
@@ -71,6 +80,8 @@ class SessionSettings:
         transaction_timeout: float | None = None,
         capabilities: CapabilitySettings | None = None,
         mark_seen: bool = False,
+        command_rate: CommandRate | None = None,
+        account_connections: ConnectionCounter[int] | None = None,
     ) -> None:
         self.hostname = hostname
         self.mailstore = mailstore
@@ -85,6 +96,8 @@ class SessionSettings:
         )
         self.capabilities = capabilities or CapabilitySettings(implementation="courriel")
         self.mark_seen = mark_seen
+        self.command_rate = command_rate
+        self.account_connections = account_connections
 
 
 class Pop3Session:
@@ -99,6 +112,8 @@ class Pop3Session:
         self.errors = 0
         self.peer_ip = connection.info.peer_ip
         self._locked_account: int | None = None
+        self._counted_account: int | None = None
+        self._pacing = settings.command_rate.bucket() if settings.command_rate else None
         self._verb = ""
         self._output: list[bytes] = []
         self._output_size = 0
@@ -122,6 +137,22 @@ class Pop3Session:
         if self._locked_account is not None:
             self.settings.locks.release(self._locked_account)
             self._locked_account = None
+
+    def claim_account(self, account_id: int) -> bool:
+        """Count this session as one of the account's; False when it has too many."""
+        counter = self.settings.account_connections
+        if counter is None:
+            return True
+        if not counter.try_acquire(account_id):
+            return False
+        self._counted_account = account_id
+        return True
+
+    def release_account(self) -> None:
+        counter = self.settings.account_connections
+        if counter is not None and self._counted_account is not None:
+            counter.release(self._counted_account)
+            self._counted_account = None
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -151,6 +182,7 @@ class Pop3Session:
             if self.reading_ahead is not None:
                 self.reading_ahead.cancel()
             self.release_maildrop()
+            self.release_account()
         self._send_queued()
         await connection.close_and_wait(5.0)
 
@@ -193,6 +225,8 @@ class Pop3Session:
         state = self.state
         if not isinstance(state, Transaction) or self._output:
             return None
+        if self._pacing is not None and not self._pacing.ready():
+            return None  # over the rate: the loop waits before it reads this line
         try:
             command = parse_command(line)
         except Pop3SyntaxError:
@@ -206,6 +240,8 @@ class Pop3Session:
             reply = error.reply  # as the loop would answer it (not a counted error)
         if reply is not None:
             self._verb = command.verb
+            if self._pacing is not None:
+                self._pacing.take()  # ready() said a token is there
         return reply
 
     def _timeout(self) -> float:
@@ -219,6 +255,7 @@ class Pop3Session:
         except LineTooLong:
             self._write(err("line too long"))  # RFC 2449 §4
             return await self._counted_error()
+        await self._pace()
         try:
             command = parse_command(line)
         except Pop3SyntaxError as error:
@@ -243,6 +280,15 @@ class Pop3Session:
             self._write(handlers.storage_refusal(error).reply)
         await self._flush()
         return None
+
+    async def _pace(self) -> None:
+        """Wait before a command that came faster than ``limits.commands_per_second``."""
+        if self._pacing is None:
+            return
+        wait = self._pacing.take()
+        if wait > 0:
+            await self._send()  # the replies so far go out before the pause
+            await asyncio.sleep(wait)
 
     async def _counted_error(self) -> handlers.Action | None:
         self.errors += 1

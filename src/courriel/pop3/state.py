@@ -17,12 +17,12 @@ Must not: read the socket, or write to storage (handlers do, through ``MailStore
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from courriel.directory.auth import Principal
 from courriel.pop3.errors import Pop3Error
+from courriel.pop3.multiline import TERMINATOR
 from courriel.pop3.protocol import Pop3State
 from courriel.storage.records import MessageContent
 
@@ -48,48 +48,55 @@ class MaildropMessage:
         return self.content.uid
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedMessage:
+    """A message read ahead with RETR's reply ready to send: ``reply`` is the status line,
+    the body (the message as a multi-line response carries it, RFC 1939 §3) and the
+    terminating line; the body starts at ``body_start``. ``stored`` holds the message's
+    bytes as stored when the body is not them as they are (stuffed, or given CRLFs), and
+    is None otherwise: they are then inside ``reply``, kept once."""
+
+    reply: bytes
+    body_start: int
+    stored: bytes | None
+
+    def message(self) -> bytes:
+        """The message's bytes as stored (TOP cuts them)."""
+        if self.stored is not None:
+            return self.stored
+        return self.reply[self.body_start : -len(TERMINATOR)]
+
+
 @dataclass(slots=True)
 class ReadAhead:
-    """Message bytes read before a command asked for them, by message number (RETR and TOP
-    read ahead), each taken out when it is sent. ``unchanged`` holds the numbers of those
-    that a multi-line response carries as they are (CRLF lines, none starting with "."),
-    found when they were read, not while a client waits. ``generation`` counts the times
-    the read-ahead was replaced, so that a read finishing later does not bring back what
-    it was started for."""
+    """Messages read before a command asked for them, by message number (RETR and TOP
+    read ahead), each taken out when it is sent, prepared when they were read rather than
+    while a client waits. ``generation`` counts the times the read-ahead was replaced, so
+    that a read finishing later does not bring back what it was started for."""
 
-    data: dict[int, bytes] = field(default_factory=dict)
-    unchanged: set[int] = field(default_factory=set)
+    messages: dict[int, PreparedMessage] = field(default_factory=dict)
     generation: int = 0
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self.messages)
 
     def __contains__(self, number: int) -> bool:
-        return number in self.data
+        return number in self.messages
 
-    def keep(self, number: int, data: bytes, *, unchanged: bool) -> None:
-        self.data[number] = data
-        if unchanged:
-            self.unchanged.add(number)
+    def keep(self, number: int, prepared: PreparedMessage) -> None:
+        self.messages[number] = prepared
 
-    def take(self, number: int) -> tuple[bytes, bool] | None:
-        """The bytes of message ``number`` and whether they go out unchanged, or None."""
-        data = self.data.pop(number, None)
-        if data is None:
-            return None
-        if number in self.unchanged:
-            self.unchanged.discard(number)
-            return data, True
-        return data, False
+    def take(self, number: int) -> PreparedMessage | None:
+        """Message ``number``, or None when it was not read ahead."""
+        return self.messages.pop(number, None)
 
     def last(self, default: int) -> int:
         """The highest message number held, or ``default``."""
-        return max(self.data, default=default)
+        return max(self.messages, default=default)
 
     def replace(self) -> None:
         """Drop everything held: a new read takes its place."""
-        self.data.clear()
-        self.unchanged.clear()
+        self.messages.clear()
         self.generation += 1
 
 
@@ -120,18 +127,21 @@ class Maildrop:
             raise Pop3Error(f"message {number} already deleted")
         return self.messages[number - 1]
 
-    def live(self) -> Iterator[tuple[int, MaildropMessage]]:
-        """``(number, message)`` of every message not marked as deleted, in order."""
-        for number, message in enumerate(self.messages, 1):
-            if number not in self.deleted:
-                yield number, message
-
     def unique_id(self, message: MaildropMessage) -> str:
         """RFC 1939 §7 UIDL: the same for the life of the message. INBOX's UIDVALIDITY and
         the UID do not change with flags, sessions or restarts; only a move out of INBOX
         (a new message elsewhere) ends them. At most 21 characters, all digits and ".".
         """
         return f"{self.uidvalidity}.{message.uid}"
+
+    def unique_ids(self) -> list[str]:
+        """``unique_id`` of every message, in order (deleted ones too), in one pass."""
+        uidvalidity = self.uidvalidity
+        return [f"{uidvalidity}.{message.content.uid}" for message in self.messages]
+
+    def wire_sizes(self) -> list[int | None]:
+        """The ``wire_size`` of every message, in order (deleted ones too)."""
+        return [message.wire_size for message in self.messages]
 
     def marked_uids(self) -> list[int]:
         return [self.messages[number - 1].uid for number in sorted(self.deleted)]

@@ -14,8 +14,6 @@ from courriel.config import Config
 from courriel.delivery.model import Envelope, Refusal
 from courriel.delivery.pipeline import FailureHandler
 from courriel.directory.resolve import Status
-from courriel.dns import Resolver, StaticResolver, load_zones
-from courriel.dns.system import SystemResolver
 from courriel.mail.dsn import RecipientStatus, build_dsn
 from courriel.mail.received import return_path_header
 from courriel.queue.route import Smarthost
@@ -30,13 +28,6 @@ _REFUSAL_STATUS = {
     Refusal.UNKNOWN: ("5.1.1", "no such user"),
     Refusal.DISABLED: ("5.2.1", "mailbox disabled"),
 }
-
-
-def make_resolver(config: Config) -> Resolver:
-    if config.dns.resolver == "static":
-        zones = load_zones(config.dns.zones) if config.dns.zones.exists() else {}
-        return StaticResolver(zones)
-    return SystemResolver(timeout=config.dns.timeout)
 
 
 def make_smarthost(config: Config) -> Smarthost | None:
@@ -84,7 +75,7 @@ def make_worker(services: Services) -> QueueWorker:
     hostname = config.server.hostname
     return QueueWorker(
         services.queue,
-        make_resolver(config),
+        services.resolver,
         hostname=hostname,
         on_dsn=on_dsn,
         smarthost=make_smarthost(config),

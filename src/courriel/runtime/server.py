@@ -5,8 +5,8 @@ of the config whose protocol has one, a ``net.Listener`` is bound (STARTTLS list
 the TLS provider for their upgrade, implicit-TLS ones handshake first). SIGTERM and SIGINT
 stop accepting, give sessions ``STOP_GRACE`` seconds, then close the store (its writer
 finishes every queued write first, so nothing acknowledged is lost). SIGHUP reloads the TLS
-certificate without dropping connections. Housekeeping (content garbage collection) runs in
-the background.
+certificate without dropping connections. Housekeeping (content garbage collection, the
+full-text index, the retention purge of Trash and Junk) runs in the background.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ STOP_GRACE = 10.0
 GARBAGE_COLLECTION_INTERVAL = 3600.0
 GARBAGE_GRACE = 3600.0
 TEXT_INDEX_INTERVAL = 0.5
+RETENTION_PURGE_DELAY = 60.0
+"""The first retention purge runs this long after start-up, not during it."""
+RETENTION_PURGE_INTERVAL = 3600.0
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,9 @@ class Server:
             asyncio.create_task(self._index_text_periodically()),
             asyncio.create_task(self.worker.run()),
         ]
+        mailbox = self.config.mailbox
+        if mailbox.trash_retention > 0 or mailbox.junk_retention > 0:
+            self._housekeeping.append(asyncio.create_task(self._purge_expired_periodically()))
 
     async def _index_text_periodically(self) -> None:
         """Full-text indexing in batches, off the delivery path (see docs/architecture.md)."""
@@ -141,6 +147,26 @@ class Server:
             else:
                 if removed:
                     log.info("garbage collection removed %d unused message bodies", removed)
+
+    async def _purge_expired_periodically(self) -> None:
+        """Trash and Junk keep messages ``mailbox.trash_retention`` / ``junk_retention``
+        after they entered them; open sessions see the removals as expunges."""
+        delay = RETENTION_PURGE_DELAY
+        while True:
+            await asyncio.sleep(delay)
+            delay = RETENTION_PURGE_INTERVAL
+            try:
+                purged = await self.services.mailstore.purge_expired(
+                    self.config.mailbox.trash_retention, self.config.mailbox.junk_retention
+                )
+            except Exception:
+                log.exception("retention purge failed")
+            else:
+                log.info(
+                    "retention purge removed %d message(s) from Trash and %d from Junk",
+                    purged.trash,
+                    purged.junk,
+                )
 
     def reload(self) -> None:
         """SIGHUP: reload the TLS certificate (new handshakes only)."""

@@ -14,8 +14,11 @@ from courriel.directory.auth import AuthService
 from courriel.directory.passwords import PasswordHasher
 from courriel.directory.securitylog import SecurityLog
 from courriel.directory.service import Directory
+from courriel.dns import Resolver, StaticResolver, load_zones
+from courriel.dns.system import SystemResolver
 from courriel.mailstore.parsing import ParsePool
 from courriel.mailstore.service import MailStore
+from courriel.net.limits import ConnectionCounter
 from courriel.pop3.state import MaildropLocks
 from courriel.queue.service import OutboundQueue
 from courriel.storage.changebus import InProcessChangeBus
@@ -36,6 +39,11 @@ class Services:
     security_log: SecurityLog
     queue: OutboundQueue
     delivery: DeliveryPipeline
+    account_connections: ConnectionCounter[int]
+    """Logged-in IMAP and POP3 sessions per account id, shared by every IMAP and POP3
+    listener (``limits.max_connections_per_account``)."""
+    resolver: Resolver
+    """DNS for everything that asks (inbound checks, outbound routing): ``dns.resolver``."""
     maildrop_locks: MaildropLocks = field(default_factory=MaildropLocks)
     """POP3 sessions in TRANSACTION, shared by every POP3 listener (RFC 2449 [IN-USE])."""
 
@@ -63,6 +71,7 @@ def open_services(
         config.storage.path,
         readers=config.storage.readers,
         batch_limit=config.storage.batch_limit,
+        clock=clock,
     )
     bus = InProcessChangeBus()
     mailstore = MailStore(
@@ -99,9 +108,35 @@ def open_services(
     queue = OutboundQueue(
         store.queue, config.storage.path / "queue", inline_limit=store.inline_limit, clock=clock
     )
+    resolver = make_resolver(config)
     delivery = DeliveryPipeline(
-        directory, mailstore, queue, hostname=config.server.hostname, clock=clock
+        directory,
+        mailstore,
+        queue,
+        hostname=config.server.hostname,
+        clock=clock,
+        resolver=resolver,
+        mailauth=config.mailauth,
     )
     return Services(
-        config, clock, store, bus, mailstore, directory, auth, security_log, queue, delivery
+        config,
+        clock,
+        store,
+        bus,
+        mailstore,
+        directory,
+        auth,
+        security_log,
+        queue,
+        delivery,
+        ConnectionCounter(config.limits.max_connections_per_account),
+        resolver,
     )
+
+
+def make_resolver(config: Config) -> Resolver:
+    """The resolver ``dns.resolver`` names: the system's, or the static zones file."""
+    if config.dns.resolver == "static":
+        zones = load_zones(config.dns.zones) if config.dns.zones.exists() else {}
+        return StaticResolver(zones)
+    return SystemResolver(timeout=config.dns.timeout)

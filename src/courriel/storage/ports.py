@@ -14,6 +14,8 @@ passes the conformance suite in ``tests/conformance``. Rules that are not about 
   a non-zero quota raises ``QuotaExceeded`` (or is refused per recipient for ``deliver``)
   and writes nothing.
 - Expunged UIDs leave tombstones so ``changes_since`` can report them (RFC 7162 §3.2.10).
+- A spam-filter report (``SpamFeedback``) is written in the same transaction as the copy or
+  move that makes it; which moves make one is ``mailstore``'s rule.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ from courriel.storage.records import (
     QueuedMessage,
     QueuedRecipient,
     QueueRecipientInput,
+    RenderedMessage,
+    SpamFeedback,
     TotpRecord,
     Usage,
 )
@@ -149,6 +153,10 @@ class DirectoryRepo(Protocol):
         """The domain's keys, oldest first."""
         ...
 
+    async def remove_dkim_key(self, domain: str, selector: str) -> None:
+        """Remove one key of a domain. Raises ``NotFound`` (domain or selector)."""
+        ...
+
 
 class MailRepo(Protocol):
     """Mailboxes and the messages in them, for one store shared by every protocol."""
@@ -221,6 +229,11 @@ class MailRepo(Protocol):
         """The stored records of these UIDs (missing UIDs skipped), in UID order."""
         ...
 
+    async def fetch_rendered(self, mailbox_id: int, uids: Sequence[int]) -> list[RenderedMessage]:
+        """These UIDs' per-copy state and the forms stored with their content at ingest
+        (None when it has none), in UID order, missing UIDs skipped; no parse tree."""
+        ...
+
     async def list_contents(self, mailbox_id: int) -> tuple[MailboxRecord, list[MessageContent]]:
         """The mailbox row and, for every message, its UID, stored size, wire size (None
         when the content was stored without one), SHA-256 and whether the bytes are inline,
@@ -276,17 +289,58 @@ class MailRepo(Protocol):
         ...
 
     async def copy(
-        self, account_id: int, source_id: int, uids: Sequence[int], destination_id: int
+        self,
+        account_id: int,
+        source_id: int,
+        uids: Sequence[int],
+        destination_id: int,
+        *,
+        feedback: str | None = None,
     ) -> CopyResult:
         """Copy messages (new UIDs, same flags, same email id); quota counts each copy.
-        Raises ``NotFound`` or ``QuotaExceeded``."""
+        With ``feedback`` (``"spam"`` or ``"ham"``), one ``SpamFeedback`` per copied
+        message is recorded in the same transaction and returned in ``CopyResult.feedback``
+        in UID order (none when nothing was copied). Raises ``NotFound``,
+        ``QuotaExceeded``, or ``ValueError`` for another verdict."""
         ...
 
     async def move(
-        self, account_id: int, source_id: int, uids: Sequence[int], destination_id: int
+        self,
+        account_id: int,
+        source_id: int,
+        uids: Sequence[int],
+        destination_id: int,
+        *,
+        feedback: str | None = None,
     ) -> CopyResult:
         """Move messages atomically (RFC 6851): new UIDs in the destination, tombstones in
-        the source. Raises ``NotFound``."""
+        the source. ``feedback`` as for ``copy``. Raises ``NotFound``."""
+        ...
+
+    async def mailboxes_with_saves_before(
+        self, special_use: str, saved_before: float
+    ) -> list[MailboxRecord]:
+        """Every account's mailboxes whose special-use attribute is ``special_use`` (RFC 6154
+        §2) and that hold at least one message saved before ``saved_before`` (the time the
+        message entered that mailbox: SAVEDATE, RFC 8514 §3), by id. Cheap when none does:
+        the retention purge calls it for the whole store."""
+        ...
+
+    async def uids_saved_before(
+        self, mailbox_id: int, saved_before: float, limit: int
+    ) -> list[int]:
+        """UIDs of at most ``limit`` messages of the mailbox saved before ``saved_before``
+        (strictly), the earliest saves first, returned in ascending order; ``[]`` when none
+        or the mailbox does not exist. Removing them is ``remove_messages``'s job."""
+        ...
+
+    async def pending_spam_feedback(self, limit: int) -> list[SpamFeedback]:
+        """At most ``limit`` reports not consumed yet, oldest first."""
+        ...
+
+    async def consume_spam_feedback(self, ids: Sequence[int]) -> int:
+        """Forget these reports (the spam filter trained on them); unknown ids are
+        skipped. Returns how many were pending."""
         ...
 
     async def changes_since(self, mailbox_id: int, modseq: int) -> Changes:

@@ -160,6 +160,8 @@ class IngestedMessage:
     (stored in the same transaction as the rows); otherwise it is ``None`` and the bytes
     were already written durably to the ``BlobStore`` under ``sha256``. ``wire_size`` is
     the size as sent in CRLF lines (``courriel.mail.wire_size``; POP3 LIST and STAT).
+    ``forms``: protocol renderings made at ingest, opaque to the store (for IMAP:
+    ``courriel.imap.protocol.forms``); empty when there are none.
     """
 
     sha256: str
@@ -169,6 +171,7 @@ class IngestedMessage:
     summary: MessageSummary
     body_text: str
     wire_size: int
+    forms: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +245,26 @@ class MessageRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    """One message's state in its mailbox and the forms rendered for it at ingest (None for
+    content stored without them): what a metadata FETCH needs, without the parse tree;
+    ``sha256`` and ``inline`` say where its bytes are, as in :class:`MessageContent`."""
+
+    uid: int
+    email_id: int
+    thread_id: int
+    flags: int
+    keywords: tuple[str, ...]
+    modseq: int
+    size: int
+    internal_date: float
+    save_date: float
+    forms: bytes | None
+    sha256: str = ""
+    inline: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class MessageContent:
     """Where one message's bytes are and how large they are, without its parse tree: what
     listing and reading whole messages needs (a POP3 maildrop). ``inline``: the bytes are in
@@ -282,15 +305,37 @@ class ExpungeResult:
     modseq: int | None
 
 
+SPAM = "spam"
+HAM = "ham"
+VERDICTS = (SPAM, HAM)
+"""What a user says of a message by moving it into Junk (``spam``) or out of it (``ham``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpamFeedback:
+    """A report for the spam filter to train on: the user moved or copied a message into
+    Junk (``verdict`` ``spam``) or out of it (``ham``). ``sha256`` names the content, which
+    stays readable while a message still uses it (plus the garbage collector's grace)."""
+
+    id: int
+    account_id: int
+    email_id: int
+    sha256: str
+    verdict: str
+    created: float
+
+
 @dataclass(frozen=True, slots=True)
 class CopyResult:
-    """UIDPLUS COPYUID data (RFC 4315 §3): source and destination UIDs in matching order."""
+    """UIDPLUS COPYUID data (RFC 4315 §3): source and destination UIDs in matching order.
+    ``feedback``: the spam-filter reports the copy or move recorded (see ``SpamFeedback``)."""
 
     destination_id: int
     uidvalidity: int
     source_uids: tuple[int, ...]
     destination_uids: tuple[int, ...]
     modseq: int | None
+    feedback: tuple[SpamFeedback, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

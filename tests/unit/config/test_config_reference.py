@@ -17,6 +17,7 @@ from courriel.config.kinds import (
     Boolean,
     ByteSize,
     Choice,
+    DomainList,
     Duration,
     FilePath,
     Hostname,
@@ -88,6 +89,7 @@ def test_each_kind_matches_the_annotation_of_its_field() -> None:
         Hostname: str,
         AddressList: tuple[str, ...],
         NetworkList: tuple[str, ...],
+        DomainList: tuple[str, ...],
         Text: str,
     }
     for top in SECTIONS:

@@ -249,3 +249,58 @@ async def test_plaintext_rules(tmp_path: Path) -> None:
         assert dev.auth.plaintext_allowed("127.0.0.1", secure=False)
         assert dev.auth.plaintext_allowed("::1", secure=False)
         assert not dev.auth.plaintext_allowed("192.0.2.1", secure=False)
+
+
+async def test_a_verified_password_is_not_hashed_again_until_it_expires(
+    services: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real_verify = services.auth.hasher.verify
+
+    def counting_verify(stored: str, password: str) -> tuple[bool, bool]:
+        calls.append(password)
+        return real_verify(stored, password)
+
+    monkeypatch.setattr(services.auth.hasher, "verify", counting_verify)
+    for _ in range(3):
+        assert (await services.auth.login("imap", "192.0.2.1", ALICE, PASSWORD)).ok
+    assert calls == [PASSWORD]  # argon2 once, then the cache
+    # A wrong password is always checked in full, and never accepted.
+    assert not (await services.auth.login("pop3", "192.0.2.1", ALICE, "wrong horse")).ok
+    assert calls == [PASSWORD, "wrong horse"]
+    clock.advance(services.config.auth.password_cache_ttl + 1)
+    assert (await services.auth.login("imap", "192.0.2.1", ALICE, PASSWORD)).ok
+    assert calls == [PASSWORD, "wrong horse", PASSWORD]  # expired: verified again
+
+
+async def test_a_changed_password_or_a_disabled_account_is_not_served_from_the_cache(
+    services: Services,
+) -> None:
+    assert (await services.auth.login("imap", "192.0.2.1", ALICE, PASSWORD)).ok
+    await services.directory.set_password(ALICE, "another long password")
+    assert not (await services.auth.login("imap", "192.0.2.1", ALICE, PASSWORD)).ok
+    assert (await services.auth.login("imap", "192.0.2.1", ALICE, "another long password")).ok
+    await services.directory.set_disabled(ALICE, True)
+    refused = await services.auth.login("imap", "192.0.2.1", ALICE, "another long password")
+    assert refused.outcome is Outcome.DISABLED
+
+
+async def test_the_cache_can_be_turned_off(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with temporary_services(
+        tmp_path, clock=clock, configure=with_auth(password_cache_ttl=0.0)
+    ) as opened:
+        await opened.directory.add_domain("example.test", dkim=False)
+        await opened.directory.add_account(ALICE, PASSWORD)
+        calls: list[str] = []
+        real_verify = opened.auth.hasher.verify
+
+        def counting_verify(stored: str, password: str) -> tuple[bool, bool]:
+            calls.append(password)
+            return real_verify(stored, password)
+
+        monkeypatch.setattr(opened.auth.hasher, "verify", counting_verify)
+        for _ in range(2):
+            assert (await opened.auth.login("imap", "192.0.2.1", ALICE, PASSWORD)).ok
+        assert len(calls) == 2

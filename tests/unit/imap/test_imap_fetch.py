@@ -254,7 +254,7 @@ def test_bodystructure_nested_multiparts() -> None:
         b'("IMAGE" "PNG" NIL "<logo@example.com>" NIL "BASE64" 64 NIL ("INLINE" NIL) NIL NIL) '
         b'"RELATED" ("BOUNDARY" "inner" "TYPE" "text/html") NIL NIL NIL) '
         b'"ALTERNATIVE" ("BOUNDARY" "middle") NIL NIL NIL)'
-        b'("TEXT" "CSV" ("NAME" "data.csv") NIL NIL "7BIT" 8 2 NIL '
+        b'("TEXT" "CSV" ("NAME" "data.csv" "CHARSET" "us-ascii") NIL NIL "7BIT" 8 2 NIL '
         b'("ATTACHMENT" ("FILENAME" "data.csv")) NIL NIL) '
         b'"MIXED" ("BOUNDARY" "outer") NIL NIL NIL)'
     )
@@ -273,8 +273,48 @@ def test_bodystructure_digest_parts_default_to_message_rfc822() -> None:
         b'"Second post" (("Oscar" NIL "oscar" "example.com")) (("Oscar" NIL "oscar" '
         b'"example.com")) (("Oscar" NIL "oscar" "example.com")) NIL NIL NIL NIL NIL) '
         b'("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" 12 1) 6)'
-        b'("TEXT" "PLAIN" NIL NIL NIL "7BIT" 40 1) "DIGEST")'
+        b'("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 40 1) "DIGEST")'
     )
+
+
+def test_bodystructure_text_without_charset_gets_the_default() -> None:
+    # RFC 2046 §4.1.2: a text part without charset is US-ASCII; RFC 9051 §7.5.2 computes
+    # BODYSTRUCTURE "defaulting various fields as necessary". Other types get nothing, and
+    # an RFC 2231 charset* counts as a charset.
+    cases = {
+        b"text/plain": b'("CHARSET" "us-ascii")',
+        b"text/html; name=a.html": b'("NAME" "a.html" "CHARSET" "us-ascii")',
+        b"text/plain; charset*=utf-8''utf-8": b'("CHARSET*" "utf-8\'\'utf-8")',
+        b"text/plain; CharSet=utf-8": b'("CHARSET" "utf-8")',
+        b"application/json": b"NIL",
+    }
+    for content_type, params in cases.items():
+        raw = b"Content-Type: " + content_type + b"\r\n\r\nx"
+        rendered = render(body_structure_value(parse_message(raw).root, extensible=False))
+        assert rendered.split(b" ", 2)[2].startswith(params + b" "), rendered
+
+
+MESSAGE_GLOBAL = (
+    b"Content-Type: multipart/mixed; boundary=g\r\n\r\n--g\r\n"
+    b"Content-Type: message/global\r\n\r\n"
+    b"From: J\xc3\xb6rg <j\xc3\xb6rg@example.de>\r\nSubject: Gr\xc3\xbc\xc3\x9fe\r\n"
+    b"\r\nHallo!\r\n--g--\r\n"
+)
+
+
+def test_bodystructure_message_global_for_rev2_and_rev1() -> None:
+    # RFC 9051 §9 media-message includes GLOBAL; RFC 3501 §9 does not, so for IMAP4rev1 a
+    # MESSAGE/GLOBAL part is a basic body (RFC 9755 §6).
+    parsed = parse_message(MESSAGE_GLOBAL)
+    rev2 = render(body_structure_value(parsed.root, extensible=False), utf8=True)
+    assert rev2.startswith(
+        b'(("MESSAGE" "GLOBAL" NIL NIL NIL "7BIT" 58 (NIL "Gr\xc3\xbc\xc3\x9fe" '
+    )
+    assert rev2.endswith(b'("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 6 1) 4) "MIXED")')
+    rev1 = render(body_structure_value(parsed.root, extensible=False, message_global=False))
+    assert rev1 == b'(("MESSAGE" "GLOBAL" NIL NIL NIL "7BIT" 58) "MIXED")'
+    rev1_extended = render(body_structure_value(parsed.root, message_global=False))
+    assert rev1_extended.startswith(b'(("MESSAGE" "GLOBAL" NIL NIL NIL "7BIT" 58 NIL NIL NIL NIL)')
 
 
 @pytest.mark.parametrize("name", sorted(path.name for path in CORPUS.glob("*.eml")))
@@ -391,6 +431,39 @@ def test_part_one_of_a_single_part_message() -> None:
     body = raw[raw.index(b"\r\n\r\n") + 4 :]
     assert section_bytes(raw, parsed, Section((1,))) == body
     assert section_bytes(raw, parsed, Section((2,))) is None
+
+
+def test_header_fields_blank_line_only_when_there_is_one_or_a_body() -> None:
+    # RFC 9051 §7.5.2: the blank line is always included "except in the case of a message
+    # that has no body and no blank line".
+    fields = Section((), "HEADER.FIELDS", ("Subject",))
+    fields_not = Section((), "HEADER.FIELDS.NOT", ("Subject",))
+    cases = {
+        b"Subject: a\r\nTo: b@c\r\n": (b"Subject: a\r\n", b"To: b@c\r\n"),
+        b"Subject: a\r\nTo: b@c\r\n\r\n": (b"Subject: a\r\n\r\n", b"To: b@c\r\n\r\n"),
+        b"Subject: a\r\nTo: b@c\r\nno colon, a body\r\n": (
+            b"Subject: a\r\n\r\n",
+            b"To: b@c\r\n\r\n",
+        ),
+    }
+    for raw, expected in cases.items():
+        parsed = parse_message(raw)
+        assert (section_bytes(raw, parsed, fields), section_bytes(raw, parsed, fields_not)) == (
+            expected
+        ), raw
+    # An encapsulated message that is only a header, its last line break taken by the
+    # boundary (RFC 2046 §5.1.1): the fields as they are, nothing added.
+    raw = (
+        b"Content-Type: multipart/mixed; boundary=h\r\n\r\n--h\r\n"
+        b"Content-Type: message/rfc822\r\n\r\nFrom: a@b\r\nSubject: s\r\n--h--\r\n"
+    )
+    parsed = parse_message(raw)
+    assert section_bytes(raw, parsed, Section((1,), "HEADER.FIELDS", ("subject",))) == (
+        b"Subject: s"
+    )
+    assert section_bytes(raw, parsed, Section((1,), "HEADER.FIELDS.NOT", ("from", "subject"))) == (
+        b""
+    )
 
 
 def test_fetch_response_with_sections_is_byte_exact() -> None:

@@ -10,7 +10,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from courriel.mailauth.dkimkeys import DkimKey, DkimKeySet, generate_dkim_keys, selectors_for
+from courriel.mailauth.dkimkeys import (
+    DkimKey,
+    DkimKeySet,
+    generate_dkim_keys,
+    selectors_for,
+    unused_selector_base,
+)
 
 DOMAIN = "example.test"
 MESSAGE = (
@@ -120,3 +126,10 @@ def test_ed25519_key_signs_and_verifies_with_dkimpy(keys: DkimKeySet) -> None:
     assert valid
     tampered = signature + MESSAGE.replace(b"signed", b"forged")
     assert not dkim.verify(tampered, dnsfunc=dns_answering(keys.ed25519))
+
+
+def test_unused_selector_base_never_reuses_a_selector() -> None:
+    assert unused_selector_base("c202511", set()) == "c202511"
+    assert unused_selector_base("c202511", {"c202510-rsa"}) == "c202511"
+    taken = {"c202511-rsa", "c202511-ed25519", "c202511-2-ed25519"}
+    assert unused_selector_base("c202511", taken) == "c202511-3"

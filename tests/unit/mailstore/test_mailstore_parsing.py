@@ -7,8 +7,12 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
+
+from courriel.mailstore import parsing
 from courriel.mailstore.ingest import prepare_content
 from courriel.mailstore.parsing import ParsePool
+from courriel.storage.records import IngestedMessage
 from support.services import temporary_services
 
 MESSAGES = [
@@ -53,6 +57,31 @@ async def test_a_killed_worker_loses_no_request() -> None:
     finally:
         await pool.close()
     assert all(w.process.returncode is not None for w in [worker])
+
+
+async def test_a_garbled_answer_loses_no_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer that cannot be read (here: the first one) must not strand its request or
+    those queued behind it: all are parsed in-process and a new worker takes over."""
+    real = parsing._from_wire
+    calls = 0
+
+    def garbled_once(payload: bytes, raw: bytes) -> IngestedMessage:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ValueError("bad marshal data")
+        return real(payload, raw)
+
+    monkeypatch.setattr(parsing, "_from_wire", garbled_once)
+    pool = ParsePool(inline_limit=128 * 1024, workers=1)
+    await pool.start()
+    try:
+        results = await asyncio.wait_for(
+            asyncio.gather(*(pool.prepare(raw) for raw in MESSAGES * 10)), 30
+        )
+        assert results == [prepare_content(raw, 128 * 1024) for raw in MESSAGES * 10]
+    finally:
+        await pool.close()
 
 
 async def test_lone_messages_are_parsed_in_process(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from courriel.net.limits import PerIpLimiter, ip_limit_key
+from courriel.net.limits import ConnectionCounter, PerIpLimiter, ip_limit_key
 
 
 @pytest.mark.parametrize(
@@ -41,9 +41,30 @@ def test_limiter_forgets_idle_addresses() -> None:
     assert key is not None
     limiter.release(key)
     assert limiter.count("192.0.2.1") == 0
-    assert limiter._open == {}
+    assert len(limiter) == 0
 
 
 def test_limiter_needs_a_positive_maximum() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         PerIpLimiter(0)
+
+
+def test_counter_counts_per_key_up_to_the_maximum() -> None:
+    counter = ConnectionCounter[int](2)
+    assert counter.try_acquire(7)
+    assert counter.try_acquire(7)
+    assert not counter.try_acquire(7)  # refused: nothing counted
+    assert counter.count(7) == 2
+    assert counter.try_acquire(8)
+    counter.release(7)
+    assert counter.try_acquire(7)
+    for _ in range(2):
+        counter.release(7)
+    counter.release(8)
+    assert counter.count(7) == counter.count(8) == 0
+    assert len(counter) == 0  # keys with nothing open are forgotten
+
+
+def test_counter_needs_a_positive_maximum() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        ConnectionCounter[str](0)

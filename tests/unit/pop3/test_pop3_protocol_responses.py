@@ -13,13 +13,20 @@ from courriel.pop3 import (
     RespCode,
     capa_reply,
     capability_lines,
+    dot_unstuff,
     err,
     is_valid_unique_id,
+    listing_reply,
+    octets_status,
     ok,
     scan_listing,
+    scan_listings,
     stat_reply,
     unique_id_listing,
+    unique_id_listings,
 )
+from courriel.pop3.state import Maildrop, MaildropMessage
+from courriel.storage.records import MessageContent
 
 
 class TestStatusLines:
@@ -85,6 +92,39 @@ class TestListings:
         assert not is_valid_unique_id(value)
         with pytest.raises(ValueError, match="RFC 1939"):
             unique_id_listing(1, value)
+
+    def test_octets_status(self) -> None:
+        assert octets_status(120) == ok("120 octets")  # RFC 1939 §5 RETR example
+        assert octets_status(0) == b"+OK 0 octets\r\n"
+
+    def test_scan_listings_are_the_scan_listing_lines(self) -> None:
+        sizes = [120, 200, 1, 33]
+        assert scan_listings(sizes) == b"".join(
+            scan_listing(number, size).encode() + b"\r\n" for number, size in enumerate(sizes, 1)
+        )
+        assert scan_listings(sizes, {2, 4}) == b"1 120\r\n3 1\r\n"  # the deleted left out
+        assert scan_listings([]) == b""
+
+    def test_unique_id_listings_are_the_unique_id_listing_lines(self) -> None:
+        ids = ["1700000000.1", "1700000000.2", "1700000000.9"]
+        assert unique_id_listings(ids) == b"1 1700000000.1\r\n2 1700000000.2\r\n3 1700000000.9\r\n"
+        assert unique_id_listings(ids, {1}) == b"2 1700000000.2\r\n3 1700000000.9\r\n"
+
+    def test_the_maildrop_unique_ids_are_valid_at_their_largest(self) -> None:
+        # unique_id_listings does not check ids: the maildrop's must be valid by their form.
+        largest = 2**63 - 1  # UIDVALIDITY and UIDs are 32-bit in IMAP; SQLite integers 64
+        content = MessageContent(largest, 10, 10, "0" * 64, True)
+        maildrop = Maildrop(1, 1, largest, [MaildropMessage(content, 10)])
+        [unique_id] = maildrop.unique_ids()
+        assert unique_id == maildrop.unique_id(maildrop.messages[0])
+        assert is_valid_unique_id(unique_id)
+
+    def test_listing_reply(self) -> None:
+        reply = listing_reply("2 messages (320 octets)", scan_listings([120, 200]))
+        assert reply == b"+OK 2 messages (320 octets)\r\n1 120\r\n2 200\r\n.\r\n"
+        _, _, body = reply.partition(b"\r\n")
+        assert dot_unstuff(body) == b"1 120\r\n2 200\r\n"
+        assert listing_reply("0 messages (0 octets)", b"") == b"+OK 0 messages (0 octets)\r\n.\r\n"
 
 
 DEFAULTS = CapabilitySettings()

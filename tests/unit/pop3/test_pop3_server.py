@@ -480,6 +480,31 @@ async def test_sizes_of_content_stored_before_wire_sizes_were_recorded(tmp_path:
         client.close()
 
 
+async def test_list_leaves_out_deleted_messages_whatever_their_sizes(tmp_path: Path) -> None:
+    raws = [message(f"m{n}", "line\n" * n) for n in range(1, 6)]
+    async with serving(tmp_path) as served:
+        await served.append(*raws)
+        await served.services.store.engine.write(  # content stored before schema 4
+            lambda connection: connection.execute("UPDATE blob SET wire_size = NULL")
+        )
+        client = await Client.connect(served.port)
+        await client.login()
+        assert await client.command("DELE 2") == "+OK message 2 deleted"
+        assert await client.command("DELE 5") == "+OK message 5 deleted"
+        kept = {1: raws[0], 3: raws[2], 4: raws[3]}
+        status, listing = await client.multiline("LIST")
+        total = sum(wire_size(raw) for raw in kept.values())
+        assert status == f"+OK 3 messages ({total} octets)"
+        assert listing == b"".join(b"%d %d\r\n" % (n, wire_size(raw)) for n, raw in kept.items())
+        _, unique_ids = await client.multiline("UIDL")
+        assert [line.split()[0] for line in unique_ids.splitlines()] == [b"1", b"3", b"4"]
+        assert await client.command("RSET") == "+OK maildrop has 5 messages"
+        status, listing = await client.multiline("LIST")
+        assert status.startswith("+OK 5 messages (")
+        assert len(listing.splitlines()) == 5
+        client.close()
+
+
 async def test_retr_reads_ahead_and_sends_every_message_byte_exact(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -512,6 +537,46 @@ async def test_retr_reads_ahead_and_sends_every_message_byte_exact(
         # from memory, RETR 8 reads 8 to 11.
         assert batches == [[3, 4, 7, 8], [1, 2, 4, 7], [8, 9, 10, 11]]
         client.close()
+
+
+async def test_top_from_the_read_ahead_is_top_from_storage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TOP answers from what RETR read ahead (a collector that leaves mail on the server
+    downloads with "TOP n 99999999") exactly as from storage: the same cut, stuffing and
+    line endings, for messages that need stuffing or CRLFs and for those sent as stored."""
+    raws = [
+        message("plain", "one\r\ntwo"),
+        b"Subject: dots\r\n\r\n.one\r\n..two\r\n.\r\nend\r\n",
+        b"Subject: bare\n\nline\n.dot\rcr\nno final break",
+        b"Subject: headers only",
+    ]
+    tops = (0, 1, 2, 99_999_999)
+    async with serving(tmp_path) as served:
+        await served.append(message("first"), *raws)
+        monkeypatch.setattr(handlers, "READ_AHEAD_MESSAGES", 1)  # each TOP reads storage
+        from_storage = await Client.connect(served.port)
+        await from_storage.login()
+        expected = {}
+        for number in range(2, 6):
+            for lines in tops:
+                expected[number, lines] = await from_storage.multiline(f"TOP {number} {lines}")
+        await from_storage.command("QUIT")
+        await served.lock_released()
+        monkeypatch.undo()
+        for lines in tops:
+            client = await Client.connect(served.port)
+            await client.login()
+            await client.multiline("RETR 1")  # reads messages 2 to 5 ahead
+            for number in range(2, 6):
+                top = await client.multiline(f"TOP {number} {lines}")
+                assert top == expected[number, lines], (number, lines)
+            await client.command("QUIT")
+            await served.lock_released()
+    for number, raw in enumerate(raws, 2):
+        status, body = expected[number, 99_999_999]
+        assert status == "+OK top of message follows"
+        assert body == dot_unstuff(dot_stuff(raw))  # the whole message, as RETR sends it
 
 
 async def test_reading_in_order_reads_each_message_once_and_ahead_in_the_background(

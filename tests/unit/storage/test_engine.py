@@ -336,7 +336,7 @@ async def test_the_wal_starts_over_under_sustained_writes(
         await opened.write(lambda c: c.execute("CREATE TABLE pages (body BLOB)"))
         largest = 0
         written = 0
-        target = 8 * 1024 * 1024
+        target = 12 * 1024 * 1024
 
         async def keep_writing() -> None:
             nonlocal written
@@ -353,8 +353,9 @@ async def test_the_wal_starts_over_under_sustained_writes(
                 await asyncio.sleep(0.005)
 
         await asyncio.gather(*(keep_writing() for _ in range(8)), watch_wal())
-        # Without restarts the WAL would hold everything written (8 MiB and more).
-        assert largest < written / 4, (written, largest)
+        # Without restarts the WAL holds everything written (12 MiB and more); with them the
+        # file only grows to the largest stretch between two restarts.
+        assert largest < written / 2, (written, largest)
         count = await opened.read(lambda c: c.execute("SELECT count(*) FROM pages").fetchone())
         assert count[0] * 8000 == written
     finally:

@@ -100,6 +100,23 @@ def _params(params: Params) -> Value:
     return tuple(flat)
 
 
+_DEFAULT_CHARSET: Params = (("charset", "us-ascii"),)
+
+
+def _body_params(part: Part) -> Params:
+    """A part's Content-Type parameters, with the charset a text part without one has by
+    default (RFC 2046 §4.1.2: US-ASCII "must be assumed"; RFC 9051 §7.5.2: BODYSTRUCTURE
+    is computed "defaulting various fields as necessary"). An RFC 2231 ``charset*`` is a
+    charset too."""
+    if part.type != "text":
+        return part.params
+    for name, _ in part.params:
+        lname = name.lower()
+        if lname == "charset" or lname.startswith("charset*"):
+            return part.params
+    return part.params + _DEFAULT_CHARSET
+
+
 def _disposition(part: Part) -> Value:
     """``body-fld-dsp``: ("ATTACHMENT" (params)) or NIL (RFC 9051 §9, RFC 2183)."""
     if part.disposition is None:
@@ -116,12 +133,22 @@ def _language(part: Part) -> Value:
     return tuple(part.language)
 
 
-def body_structure_value(part: Part, *, extensible: bool = True) -> Value:
-    """BODYSTRUCTURE (``extensible``) or BODY of ``part`` (RFC 9051 §7.5.2)."""
+def body_structure_value(
+    part: Part, *, extensible: bool = True, message_global: bool = True
+) -> Value:
+    """BODYSTRUCTURE (``extensible``) or BODY of ``part`` (RFC 9051 §7.5.2).
+
+    ``message_global`` False is the IMAP4rev1 form: RFC 3501 §9 ``media-message`` is
+    MESSAGE/RFC822 only, so a MESSAGE/GLOBAL part is a basic body there, without envelope,
+    body and lines (RFC 9755 §6: the answer depends on the IMAP version in use).
+    """
     if part.children:
         # body-type-mpart = 1*body SP media-subtype [SP body-ext-mpart]
         bodies = Adjacent(
-            tuple(body_structure_value(child, extensible=extensible) for child in part.children)
+            tuple(
+                body_structure_value(child, extensible=extensible, message_global=message_global)
+                for child in part.children
+            )
         )
         if not extensible:
             return (bodies, part.subtype.upper())
@@ -137,18 +164,20 @@ def body_structure_value(part: Part, *, extensible: bool = True) -> Value:
     fields: tuple[Value, ...] = (
         part.type.upper(),
         part.subtype.upper(),
-        _params(part.params),
+        _params(_body_params(part)),
         part.id,
         part.description,
         part.encoding.upper(),
         part.size,
     )
-    if part.message is not None:
+    if part.message is not None and (message_global or part.subtype != "global"):
         # body-type-msg: ... SP envelope SP body SP body-fld-lines (message/rfc822, global)
         envelope = part.envelope
         fields += (
             envelope_value(envelope) if envelope is not None else _EMPTY_ENVELOPE,
-            body_structure_value(part.message, extensible=extensible),
+            body_structure_value(
+                part.message, extensible=extensible, message_global=message_global
+            ),
             part.lines,
         )
     elif part.type == "text":
@@ -164,9 +193,11 @@ _EMPTY_ENVELOPE: Value = (None, None, None, None, None, None, None, None, None, 
 # -- sections (RFC 9051 §6.4.5) ----------------------------------------------------------------
 
 
-def _header_fields(raw: bytes, start: int, end: int, section: Section) -> bytes:
+def _header_fields(raw: bytes, start: int, end: int, body_end: int, section: Section) -> bytes:
     """HEADER.FIELDS / HEADER.FIELDS.NOT: the matching fields in order, then the blank line
-    that ends a header (RFC 9051 §6.4.5)."""
+    that ends a header (RFC 9051 §6.4.5), "except in the case of a message that has no
+    body and no blank line" (RFC 9051 §7.5.2): ``raw[start:end]`` is the header with its
+    separator, ``raw[end:body_end]`` the body."""
     header_end, _ = find_header_end(raw, start, end)
     names = {name.lower() for name in section.fields}
     keep = section.text == "HEADER.FIELDS"
@@ -175,6 +206,8 @@ def _header_fields(raw: bytes, start: int, end: int, section: Section) -> bytes:
         for field in split_header_fields(raw, start, header_end)
         if (field.lname in names) == keep
     ]
+    if header_end == end and body_end == end:
+        return b"".join(chunks)
     return b"".join(chunks) + b"\r\n"
 
 
@@ -187,7 +220,9 @@ def section_bytes(raw: bytes, parsed: ParsedMessage, section: Section) -> bytes 
         return None
     start, end = found
     if section.text in ("HEADER.FIELDS", "HEADER.FIELDS.NOT"):
-        return _header_fields(raw, start, end, section)
+        body = section_range(parsed, section.part, "TEXT")
+        body_end = end if body is None else body[1]
+        return _header_fields(raw, start, end, body_end, section)
     return raw[start:end]
 
 
@@ -272,6 +307,9 @@ class FetchedMessage:
     email_id: str | None = None
     thread_id: str | None = None
     save_date: datetime | float | None = None
+    message_global: bool = True
+    """False for an IMAP4rev1 session: MESSAGE/GLOBAL parts are basic bodies there (RFC 3501
+    §9 ``media-message``, RFC 9755 §6)."""
 
 
 def _simple_value(item: FetchItem, message: FetchedMessage, raw: bytes | None) -> Value:
@@ -286,9 +324,11 @@ def _simple_value(item: FetchItem, message: FetchedMessage, raw: bytes | None) -
         case FetchItem.ENVELOPE:
             return envelope_value(parsed.envelope)
         case FetchItem.BODYSTRUCTURE:
-            return body_structure_value(parsed.root)
+            return body_structure_value(parsed.root, message_global=message.message_global)
         case FetchItem.BODY:
-            return body_structure_value(parsed.root, extensible=False)
+            return body_structure_value(
+                parsed.root, extensible=False, message_global=message.message_global
+            )
         case FetchItem.UID:
             return message.uid
         case FetchItem.MODSEQ:  # RFC 7162 §3.1.4.1: MODSEQ (n)

@@ -138,6 +138,14 @@ class FetchData:
 
 
 @dataclass(frozen=True, slots=True)
+class RenderedFetches:
+    """FETCH responses already in wire form, CRLFs included (``server/fetch_forms.py``
+    writes them from the forms stored at ingest)."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class SearchData:
     """``* SEARCH 2 3 6`` with the optional ``(MODSEQ n)`` (RFC 3501 §7.2.5, RFC 7162
     §3.1.5)."""
@@ -235,6 +243,7 @@ Response: TypeAlias = (
     | ListData
     | StatusData
     | FetchData
+    | RenderedFetches
     | SearchData
     | ESearchData
     | SortData
@@ -439,6 +448,8 @@ def serialize(response: Response, *, utf8: bool = False) -> bytes:
             return _status_data(response, utf8)
         case FetchData():
             return _fetch(response, utf8)
+        case RenderedFetches():
+            return response.data
         case SearchData():
             return b"* SEARCH" + _numbers(response.numbers) + _modseq(response.modseq) + b"\r\n"
         case ESearchData():

@@ -77,6 +77,7 @@ from courriel.imap.protocol.searchkeys import AndKey, ModSeqKey, NotKey, OrKey, 
 from courriel.imap.protocol.sequenceset import SequenceSet
 from courriel.imap.protocol.wire import Value
 from courriel.imap.server.errors import Bad, No
+from courriel.imap.server.fetch_forms import fetch_rendered, servable
 from courriel.imap.server.ordering import (
     SortInput,
     ThreadInput,
@@ -89,7 +90,7 @@ from courriel.imap.server.view import MailboxView, cached_flag_names, settable_f
 from courriel.mail import base_subject, decode
 from courriel.storage import query
 from courriel.storage.errors import NotFound
-from courriel.storage.records import Flag, MessageMeta, MessageRecord
+from courriel.storage.records import Flag, MessageMeta, MessageRecord, RenderedMessage
 
 if TYPE_CHECKING:
     from courriel.imap.server.session import ImapSession
@@ -100,12 +101,12 @@ BATCH = 256
 STORE_MODES = {StoreAction.ADD: "add", StoreAction.REMOVE: "remove", StoreAction.REPLACE: "replace"}
 
 
-def email_id(record: MessageRecord) -> str:
+def email_id(record: MessageRecord | RenderedMessage) -> str:
     """OBJECTID EMAILID (RFC 8474 §5.1): the same for every copy of a message."""
     return f"M{record.email_id}"
 
 
-def thread_id(record: MessageRecord) -> str:
+def thread_id(record: MessageRecord | RenderedMessage) -> str:
     """OBJECTID THREADID (RFC 8474 §5.2)."""
     return f"T{record.thread_id}"
 
@@ -457,6 +458,12 @@ async def fetch(session: ImapSession, state: Selected, command: Fetch) -> Tagged
     if set(attributes) <= VIEW_ITEMS:
         for index in live:  # FLAGS, UID, MODSEQ: the view has them
             await session.send(FetchData(index + 1, _view_items(view, index, attributes)))
+    elif servable(attributes) and not seen_now:  # metadata: from the forms stored at ingest
+
+        async def general(indexes: Sequence[int], asked: Sequence[FetchAttribute]) -> int:
+            return await _fetch_from_store(session, view, indexes, asked, seen_now)
+
+        gone += await fetch_rendered(session, view, live, attributes, BATCH, general)
     else:
         gone += await _fetch_from_store(session, view, live, attributes, seen_now)
     if gone and not command.uid:
@@ -522,6 +529,7 @@ async def _fetch_from_store(
                 email_id=email_id(record),
                 thread_id=thread_id(record),
                 save_date=record.save_date,
+                message_global=session.rev2,
             )
             asked = with_flags if record.uid in seen_now else tuple(attributes)
             items = render_fetch(asked, fetched, raw)

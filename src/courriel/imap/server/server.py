@@ -9,7 +9,7 @@ from __future__ import annotations
 from courriel.config import EnabledListener
 from courriel.imap.protocol.responses import bye, serialize
 from courriel.imap.server.session import ImapSession, SessionSettings
-from courriel.net import Connection, TlsContextProvider
+from courriel.net import CommandRate, Connection, TlsContextProvider
 from courriel.runtime.server import ProtocolServer
 from courriel.runtime.services import Services
 
@@ -29,6 +29,10 @@ def imap_server(
         max_line_length=config.limits.max_line_length,
         command_timeout=config.limits.command_timeout,
         idle_timeout=config.limits.idle_timeout,
+        command_rate=CommandRate.from_limits(
+            config.limits.commands_per_second, config.limits.command_burst, services.clock
+        ),
+        account_connections=services.account_connections,
     )
     implicit = listener.tls == "implicit"
 

@@ -15,9 +15,12 @@ RFC 2177), COMPRESS=DEFLATE (RFC 4978) and LOGOUT.
 Limits: line length and literal size (``limits.max_line_length``, ``limits.max_message_size``;
 smaller literals before login), ``limits.command_timeout`` before login and
 ``limits.idle_timeout`` after it (RFC 9051 §5.4: at least 30 minutes), a cap on consecutive
-bad commands. An unexpected exception is logged once with the connection id, user and
-command; the client gets ``BAD [SERVERBUG]`` and keeps its connection. Nothing raises to the
-socket.
+bad commands, commands paced by a token bucket (``limits.commands_per_second``: a command
+over the rate waits, at most 1/rate seconds, and is never refused) and logged-in sessions
+per account (``limits.max_connections_per_account``, counted with POP3's: a login over it
+gets ``NO [LIMIT]``; the slot is given back however the session ends). An unexpected
+exception is logged once with the connection id, user and command; the client gets
+``BAD [SERVERBUG]`` and keeps its connection. Nothing raises to the socket.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from courriel.imap.protocol.codes import (
     ALERT,
     AUTHENTICATIONFAILED,
     CONTACTADMIN,
+    LIMIT,
     PRIVACYREQUIRED,
     SERVERBUG,
     UNAVAILABLE,
@@ -84,6 +88,8 @@ from courriel.imap.server.state import Authenticated, NotAuthenticated, Selected
 from courriel.mailstore.service import MailStore
 from courriel.net import Connection, ConnectionClosed, ReadTimeout, TlsContextProvider
 from courriel.net.errors import TlsError
+from courriel.net.limits import ConnectionCounter
+from courriel.net.ratelimit import CommandRate
 from courriel.storage.errors import NotFound, StorageError
 from courriel.storage.ports import ChangeBus, Subscription
 from courriel.storage.records import MailboxChange
@@ -115,6 +121,10 @@ class SessionSettings:
     max_line_length: int
     command_timeout: float
     idle_timeout: float
+    command_rate: CommandRate | None = None
+    """Pacing of each session's commands; None: none."""
+    account_connections: ConnectionCounter[int] | None = None
+    """Logged-in sessions per account id, shared with POP3; None: no limit."""
 
     def framing_limits(self) -> FramingLimits:
         """After login: literals up to the message size limit (RFC 7889 APPENDLIMIT); a
@@ -156,6 +166,8 @@ class ImapSession:
         self._subscription: Subscription | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()
+        self._pacing = settings.command_rate.bucket() if settings.command_rate else None
+        self._counted_account: int | None = None
 
     # -- facts handlers use ------------------------------------------------------------------
 
@@ -303,6 +315,7 @@ class ImapSession:
             await self.flush()
             while not self.closing:
                 frame = await self._next_frame()
+                await self._pace()
                 await self._execute(frame)
         except ConnectionClosed:
             pass
@@ -323,6 +336,7 @@ class ImapSession:
             )
             await self._say_goodbye(bye("Internal error, closing connection", SERVERBUG))
         finally:
+            self._release_account()
             await self._stop_watching()
         await connection.close_and_wait(5.0)
 
@@ -330,6 +344,37 @@ class ImapSession:
         with contextlib.suppress(ConnectionClosed, OSError):
             await self.send(response)
             await self.flush()
+
+    async def _pace(self) -> None:
+        """Wait before a command that came faster than ``limits.commands_per_second``."""
+        if self._pacing is None:
+            return
+        wait = self._pacing.take()
+        if wait > 0:
+            await self.flush()  # the replies so far go out before the pause
+            await asyncio.sleep(wait)
+
+    def _claim_account(self, principal: Principal) -> bool:
+        """Count this session as one of the account's (False: it has too many)."""
+        counter = self.settings.account_connections
+        if counter is None:
+            return True
+        if not counter.try_acquire(principal.account_id):
+            log.info(
+                "[%s] login of %s refused: %d sessions already",
+                self.connection.info.id,
+                principal.address,
+                counter.maximum,
+            )
+            return False
+        self._counted_account = principal.account_id
+        return True
+
+    def _release_account(self) -> None:
+        counter = self.settings.account_connections
+        if counter is not None and self._counted_account is not None:
+            counter.release(self._counted_account)
+            self._counted_account = None
 
     def _user(self) -> str:
         principal = self.principal
@@ -449,6 +494,9 @@ class ImapSession:
         match result.outcome:
             case Outcome.OK:
                 assert result.principal is not None
+                if not self._claim_account(result.principal):
+                    # RFC 5530 §3: an implementation limit; the session stays unauthenticated.
+                    return no(tag, "Too many connections for this account", LIMIT)
                 self.state = Authenticated(result.principal)
                 self.framer.limits = self.settings.framing_limits()
                 self.start_watching(result.principal.account_id)

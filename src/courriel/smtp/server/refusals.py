@@ -22,3 +22,9 @@ SENDER_REFUSALS: dict[Refusal, Reply] = {
     Refusal.NOT_YOUR_ADDRESS: SENDER_NOT_OWNED,
     Refusal.INVALID: replies.BAD_SENDER_SYNTAX,
 }
+
+# The whole message, at the end of DATA: RFC 7489 §10.3 "full rejection" with a 5xy reply;
+# RFC 3463 X.7.1 "delivery not authorized, message refused".
+MESSAGE_REFUSALS: dict[Refusal, Reply] = {
+    Refusal.POLICY_REJECTED: Reply(550, "5.7.1", "Message rejected by the sender domain's policy"),
+}

@@ -35,6 +35,7 @@ from courriel.smtp.protocol import (
 )
 from courriel.smtp.protocol.commands import MAX_LINE
 from courriel.smtp.server import handlers
+from courriel.smtp.server.refusals import MESSAGE_REFUSALS
 from courriel.smtp.server.state import Connected, Greeted, InTransaction, State
 
 log = logging.getLogger("courriel.smtp")
@@ -298,19 +299,23 @@ class SmtpSession:
             self._write(replies.LOCAL_ERROR)  # 451 4.3.0: nothing was acknowledged
             await self._flush()
             return
-        if report.failed and not report.stored and not report.queued:
+        if report.refused is not None:
+            reply = MESSAGE_REFUSALS[report.refused]  # e.g. DMARC reject: 550 5.7.1
+            self._write(reply.with_text(report.explanation) if report.explanation else reply)
+        elif report.failed and not report.stored and not report.queued:
             temporary = any(r is Refusal.OVER_QUOTA for r in report.failed.values())
             self._write(replies.MAILBOX_FULL_TEMPORARY if temporary else replies.TRANSACTION_FAILED)
         else:
             self._write(replies.message_accepted(session_id))  # RFC 5321 §4.1.1.4: 250
         log.info(
-            "[%s] message %s from <%s>: %d stored, %d queued, %d failed",
+            "[%s] message %s from <%s>: %d stored, %d queued, %d failed%s",
             self.connection.info.id,
             session_id,
             envelope.sender,
             len(report.stored),
             len(report.queued),
             len(report.failed),
+            f", refused ({report.refused.value})" if report.refused is not None else "",
         )
         await self._flush()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from courriel.core.clock import Clock
 from courriel.storage.fs.blobs import FileBlobStore
 from courriel.storage.sqlite.directory import SqliteDirectoryRepo
 from courriel.storage.sqlite.engine import SqliteEngine
@@ -47,8 +48,11 @@ def open_embedded_store(
     readers: int = 4,
     batch_limit: int = 256,
     inline_limit: int = DEFAULT_INLINE_LIMIT,
+    clock: Clock | None = None,
 ) -> EmbeddedStore:
-    """Open (creating or migrating) the store in ``root``: ``mail.db`` and ``blobs/``."""
+    """Open (creating or migrating) the store in ``root``: ``mail.db`` and ``blobs/``.
+    ``clock`` dates what the mail store records (SAVEDATE, reports; the system clock when
+    None)."""
     root.mkdir(parents=True, exist_ok=True)
     engine = SqliteEngine(root / "mail.db", readers=readers, batch_limit=batch_limit)
     engine.on_reader_connect(register_functions)
@@ -58,6 +62,7 @@ def open_embedded_store(
         engine,
         file_exists=lambda sha256: blobs.path_of(sha256).exists(),
         delete_files=blobs.delete_now,
+        clock=clock,
     )
     return EmbeddedStore(
         engine,

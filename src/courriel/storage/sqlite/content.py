@@ -37,6 +37,11 @@ def reference_content(
             "wire_size = coalesce(wire_size, ?) WHERE id = ?",
             (count, content.wire_size, blob_id),
         )
+        if content.forms:  # content stored before schema 6, or with forms of another version
+            connection.execute(
+                "INSERT OR REPLACE INTO blob_forms (blob_id, data) VALUES (?, ?)",
+                (blob_id, content.forms),
+            )
         return int(blob_id)
     if content.data is None and not file_exists(content.sha256):
         raise ContentMissing(content.sha256)
@@ -71,6 +76,10 @@ def reference_content(
     if content.data is not None:
         connection.execute(
             "INSERT INTO blob_data (blob_id, data) VALUES (?, ?)", (blob_id, content.data)
+        )
+    if content.forms:
+        connection.execute(
+            "INSERT INTO blob_forms (blob_id, data) VALUES (?, ?)", (blob_id, content.forms)
         )
     connection.execute(
         "INSERT INTO text_pending (blob_id, headers, body) VALUES (?, ?, ?)",
@@ -124,6 +133,7 @@ def collect_garbage(
         return []
     ids = [(row[0],) for row in rows]
     connection.executemany("DELETE FROM blob_data WHERE blob_id = ?", ids)
+    connection.executemany("DELETE FROM blob_forms WHERE blob_id = ?", ids)
     connection.executemany("DELETE FROM text_pending WHERE blob_id = ?", ids)
     connection.executemany("DELETE FROM blob WHERE id = ?", ids)
     delete_files([row[1] for row in rows if not row[2]])

@@ -244,7 +244,7 @@ class SqliteDirectoryRepo:
             connection.execute("DELETE FROM mailbox WHERE account_id = ?", (account_id,))
             connection.execute("DELETE FROM subscription WHERE account_id = ?", (account_id,))
             connection.execute("DELETE FROM thread_ref WHERE account_id = ?", (account_id,))
-            for table in ("app_password", "totp", "recovery_code"):
+            for table in ("app_password", "totp", "recovery_code", "spam_feedback"):
                 connection.execute(f"DELETE FROM {table} WHERE account_id = ?", (account_id,))
             connection.execute("DELETE FROM account WHERE id = ?", (account_id,))
 
@@ -348,3 +348,15 @@ class SqliteDirectoryRepo:
             ]
 
         return await self._engine.read(list_)
+
+    async def remove_dkim_key(self, domain: str, selector: str) -> None:
+        def remove(connection: sqlite3.Connection) -> None:
+            cursor = connection.execute(
+                "DELETE FROM dkim_key WHERE selector = ? AND domain_id = "
+                "(SELECT id FROM domain WHERE name = ?)",
+                (selector, domain),
+            )
+            if cursor.rowcount == 0:
+                raise NotFound(f"{domain} has no DKIM selector {selector}")
+
+        await self._engine.write(remove)

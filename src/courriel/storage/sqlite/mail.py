@@ -1,14 +1,15 @@
 """SQLite implementation of the ``MailRepo`` port: binds the SQL functions of
-``mailboxes``, ``messages``, ``search`` and ``content`` to the engine (writes through the
-group-commit writer, reads on reader connections)."""
+``mailboxes``, ``messages``, ``search``, ``content``, ``retention`` and ``feedback`` to the
+engine (writes through the group-commit writer, reads on reader connections). Dates it
+records (SAVEDATE, when content became unused, reports) come from the injected clock."""
 
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Callable, Sequence
 from functools import partial
 
+from courriel.core.clock import Clock, SystemClock
 from courriel.storage.errors import NotFound
 from courriel.storage.query import SearchKey
 from courriel.storage.records import (
@@ -25,9 +26,11 @@ from courriel.storage.records import (
     MessageMeta,
     MessageRecord,
     NewMessage,
+    RenderedMessage,
+    SpamFeedback,
     Usage,
 )
-from courriel.storage.sqlite import mailboxes, messages
+from courriel.storage.sqlite import feedback, mailboxes, messages, retention
 from courriel.storage.sqlite.content import FileExists, collect_garbage, index_pending_text
 from courriel.storage.sqlite.engine import SqliteEngine
 from courriel.storage.sqlite.search import search_uids
@@ -42,10 +45,12 @@ class SqliteMailRepo:
         *,
         file_exists: FileExists,
         delete_files: Callable[[Sequence[str]], None],
+        clock: Clock | None = None,
     ) -> None:
         self._engine = engine
         self._file_exists = file_exists
         self._delete_files = delete_files
+        self._clock = clock or SystemClock()
 
     async def create_mailbox(
         self, account_id: int, name: str, special_use: str | None = None
@@ -83,13 +88,15 @@ class SqliteMailRepo:
                 old=old,
                 new=new,
                 separator=separator,
-                now=time.time(),
+                now=self._clock.now(),
             )
         )
 
     async def delete_mailbox(self, account_id: int, name: str) -> MailboxRecord:
         return await self._engine.write(
-            partial(mailboxes.delete_mailbox, account_id=account_id, name=name, now=time.time())
+            partial(
+                mailboxes.delete_mailbox, account_id=account_id, name=name, now=self._clock.now()
+            )
         )
 
     async def set_subscribed(self, account_id: int, name: str, subscribed: bool) -> None:
@@ -111,7 +118,7 @@ class SqliteMailRepo:
                 account_id=account_id,
                 mailbox_id=mailbox_id,
                 messages=messages_,
-                now=time.time(),
+                now=self._clock.now(),
                 file_exists=self._file_exists,
             )
         )
@@ -125,7 +132,7 @@ class SqliteMailRepo:
                 content=content,
                 targets=targets,
                 internal_date=internal_date,
-                now=time.time(),
+                now=self._clock.now(),
                 file_exists=self._file_exists,
             )
         )
@@ -136,6 +143,11 @@ class SqliteMailRepo:
     async def fetch(self, mailbox_id: int, uids: Sequence[int]) -> list[MessageRecord]:
         return await self._engine.read(
             partial(messages.fetch_messages, mailbox_id=mailbox_id, uids=uids)
+        )
+
+    async def fetch_rendered(self, mailbox_id: int, uids: Sequence[int]) -> list[RenderedMessage]:
+        return await self._engine.read(
+            partial(messages.fetch_rendered, mailbox_id=mailbox_id, uids=uids)
         )
 
     async def list_contents(self, mailbox_id: int) -> tuple[MailboxRecord, list[MessageContent]]:
@@ -199,7 +211,7 @@ class SqliteMailRepo:
                 account_id=account_id,
                 mailbox_id=mailbox_id,
                 uids=uids,
-                now=time.time(),
+                now=self._clock.now(),
             )
         )
 
@@ -212,12 +224,18 @@ class SqliteMailRepo:
                 account_id=account_id,
                 mailbox_id=mailbox_id,
                 uids=uids,
-                now=time.time(),
+                now=self._clock.now(),
             )
         )
 
     async def copy(
-        self, account_id: int, source_id: int, uids: Sequence[int], destination_id: int
+        self,
+        account_id: int,
+        source_id: int,
+        uids: Sequence[int],
+        destination_id: int,
+        *,
+        feedback: str | None = None,
     ) -> CopyResult:
         return await self._engine.write(
             partial(
@@ -226,13 +244,20 @@ class SqliteMailRepo:
                 source_id=source_id,
                 uids=uids,
                 destination_id=destination_id,
-                now=time.time(),
+                now=self._clock.now(),
                 move=False,
+                feedback=feedback,
             )
         )
 
     async def move(
-        self, account_id: int, source_id: int, uids: Sequence[int], destination_id: int
+        self,
+        account_id: int,
+        source_id: int,
+        uids: Sequence[int],
+        destination_id: int,
+        *,
+        feedback: str | None = None,
     ) -> CopyResult:
         return await self._engine.write(
             partial(
@@ -241,10 +266,42 @@ class SqliteMailRepo:
                 source_id=source_id,
                 uids=uids,
                 destination_id=destination_id,
-                now=time.time(),
+                now=self._clock.now(),
                 move=True,
+                feedback=feedback,
             )
         )
+
+    async def mailboxes_with_saves_before(
+        self, special_use: str, saved_before: float
+    ) -> list[MailboxRecord]:
+        return await self._engine.read(
+            partial(
+                retention.mailboxes_with_saves_before,
+                special_use=special_use,
+                saved_before=saved_before,
+            )
+        )
+
+    async def uids_saved_before(
+        self, mailbox_id: int, saved_before: float, limit: int
+    ) -> list[int]:
+        return await self._engine.read(
+            partial(
+                retention.uids_saved_before,
+                mailbox_id=mailbox_id,
+                saved_before=saved_before,
+                limit=limit,
+            )
+        )
+
+    async def pending_spam_feedback(self, limit: int) -> list[SpamFeedback]:
+        return await self._engine.read(partial(feedback.pending_feedback, limit=limit))
+
+    async def consume_spam_feedback(self, ids: Sequence[int]) -> int:
+        if not ids:
+            return 0
+        return await self._engine.write(partial(feedback.consume_feedback, ids=ids))
 
     async def changes_since(self, mailbox_id: int, modseq: int) -> Changes:
         return await self._engine.read(
@@ -273,7 +330,7 @@ class SqliteMailRepo:
         return await self._engine.write(
             partial(
                 collect_garbage,
-                older_than=time.time() - grace_seconds,
+                older_than=self._clock.now() - grace_seconds,
                 delete_files=self._delete_files,
             )
         )

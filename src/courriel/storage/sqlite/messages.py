@@ -17,6 +17,7 @@ from typing import Any
 
 from courriel.storage.errors import NotFound, QuotaExceeded
 from courriel.storage.records import (
+    VERDICTS,
     AppendResult,
     Changes,
     CopyResult,
@@ -34,6 +35,8 @@ from courriel.storage.records import (
     MessageRecord,
     MessageSummary,
     NewMessage,
+    RenderedMessage,
+    SpamFeedback,
 )
 from courriel.storage.sqlite.content import (
     FileExists,
@@ -41,6 +44,7 @@ from courriel.storage.sqlite.content import (
     reference_content,
     release_content,
 )
+from courriel.storage.sqlite.feedback import record_feedback
 
 MAILBOX_COLUMNS = (
     "id, account_id, name, special_use, uidvalidity, uid_next, highest_modseq, "
@@ -350,6 +354,49 @@ def snapshot_mailbox(
     ]
 
 
+def fetch_rendered(
+    connection: sqlite3.Connection, mailbox_id: int, uids: Sequence[int]
+) -> list[RenderedMessage]:
+    """These messages' state and ingest-time forms, in UID order (missing UIDs skipped)."""
+    if not uids:
+        return []
+    wanted = set(uids)
+    first, last = min(wanted), max(wanted)
+    columns = (
+        "SELECT m.uid, m.email_id, m.thread_id, m.flags, m.keywords, m.modseq, m.size, "
+        "m.internal_date, m.save_date, f.data, b.sha256, b.inline "
+        "FROM message m JOIN blob b ON b.id = m.blob_id "
+        "LEFT JOIN blob_forms f ON f.blob_id = m.blob_id WHERE m.mailbox_id = ? "
+    )
+    if last - first < 2 * len(wanted):  # dense (1:*, a page of a list): one range scan
+        rows = connection.execute(
+            columns + "AND m.uid BETWEEN ? AND ? ORDER BY m.uid", (mailbox_id, first, last)
+        )
+    else:
+        rows = connection.execute(
+            columns + "AND m.uid IN (SELECT value FROM json_each(?)) ORDER BY m.uid",
+            (mailbox_id, _uid_list(uids)),
+        )
+    return [
+        RenderedMessage(
+            uid=row[0],
+            email_id=row[1],
+            thread_id=row[2],
+            flags=row[3],
+            keywords=_keywords_tuple(row[4]),
+            modseq=row[5],
+            size=row[6],
+            internal_date=row[7],
+            save_date=row[8],
+            forms=row[9],
+            sha256=row[10],
+            inline=bool(row[11]),
+        )
+        for row in rows
+        if row[0] in wanted
+    ]
+
+
 def fetch_messages(
     connection: sqlite3.Connection, mailbox_id: int, uids: Sequence[int]
 ) -> list[MessageRecord]:
@@ -577,9 +624,13 @@ def transfer_messages(
     now: float,
     *,
     move: bool,
+    feedback: str | None = None,
 ) -> CopyResult:
     """COPY (RFC 9051 §6.4.7) or MOVE (RFC 6851 §3.3): new UIDs in the destination, in
-    source UID order, keeping flags, email id and thread; a move also expunges the source."""
+    source UID order, keeping flags, email id and thread; a move also expunges the source.
+    With a ``feedback`` verdict, one spam-filter report per message is recorded too."""
+    if feedback is not None and feedback not in VERDICTS:
+        raise ValueError(f"unknown spam-filter verdict {feedback!r}")
     _owned_mailbox(connection, account_id, source_id)
     destination = _owned_mailbox(connection, account_id, destination_id)
     rows = connection.execute(
@@ -637,8 +688,18 @@ def transfer_messages(
             "UPDATE blob SET refcount = refcount + ?, zero_since = NULL WHERE id = ?",
             [(count, blob_id) for blob_id, count in Counter(row[3] for row in rows).items()],
         )
+    reports: tuple[SpamFeedback, ...] = ()
+    if feedback is not None:
+        reports = record_feedback(
+            connection, account_id, destination_id, _uid_list(new_uids), feedback, now
+        )
     return CopyResult(
-        destination_id, destination.uidvalidity, tuple(row[0] for row in rows), new_uids, modseq
+        destination_id,
+        destination.uidvalidity,
+        tuple(row[0] for row in rows),
+        new_uids,
+        modseq,
+        reports,
     )
 
 
