@@ -24,7 +24,7 @@ async def test_fetch_rendered_gives_state_and_forms(backend: Backend) -> None:
             new(without, internal_date=1_700_000_001.0),
         ],
     )
-    first, second = await backend.mail.fetch_rendered(inbox.id, [2, 1, 99])
+    first, second = await backend.mail.fetch_rendered(inbox.id, [2, 1, 99], locations=True)
     [record] = await backend.mail.fetch(inbox.id, [1])
     assert first == RenderedMessage(
         uid=1,
@@ -41,6 +41,9 @@ async def test_fetch_rendered_gives_state_and_forms(backend: Backend) -> None:
         inline=True,
     )
     assert (second.uid, second.forms, second.size) == (2, None, without.size)
+    # Without locations, the same rows without where the bytes are.
+    bare = await backend.mail.fetch_rendered(inbox.id, [1])
+    assert bare == [dataclasses.replace(first, sha256=None, inline=True)]
     assert await backend.mail.fetch_rendered(inbox.id, []) == []
 
 

@@ -247,9 +247,12 @@ class MailStore:
     async def fetch(self, mailbox_id: int, uids: Sequence[int]) -> list[MessageRecord]:
         return await self.repo.fetch(mailbox_id, uids)
 
-    async def fetch_rendered(self, mailbox_id: int, uids: Sequence[int]) -> list[RenderedMessage]:
-        """State and ingest-time protocol forms of these UIDs (a metadata FETCH)."""
-        return await self.repo.fetch_rendered(mailbox_id, uids)
+    async def fetch_rendered(
+        self, mailbox_id: int, uids: Sequence[int], *, locations: bool = False
+    ) -> list[RenderedMessage]:
+        """State and ingest-time protocol forms of these UIDs (a metadata FETCH); with
+        ``locations``, where their bytes are (for ``read_messages``)."""
+        return await self.repo.fetch_rendered(mailbox_id, uids, locations=locations)
 
     async def list_contents(self, mailbox_id: int) -> tuple[MailboxRecord, list[MessageContent]]:
         """The mailbox row, and each message's sizes and where its bytes are (no parse
@@ -263,6 +266,8 @@ class MailStore:
         length: int | None = None,
     ) -> bytes:
         """The message bytes ``[start, start+length)`` exactly as stored."""
+        if record.sha256 is None:
+            raise ValueError("read without its location (fetch_rendered(locations=True))")
         if record.inline:
             return await self.repo.read_content(record.sha256, start, length)
         return await self.blobs.read(record.sha256, start, length)

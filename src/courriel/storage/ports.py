@@ -229,9 +229,12 @@ class MailRepo(Protocol):
         """The stored records of these UIDs (missing UIDs skipped), in UID order."""
         ...
 
-    async def fetch_rendered(self, mailbox_id: int, uids: Sequence[int]) -> list[RenderedMessage]:
+    async def fetch_rendered(
+        self, mailbox_id: int, uids: Sequence[int], *, locations: bool = False
+    ) -> list[RenderedMessage]:
         """These UIDs' per-copy state and the forms stored with their content at ingest
-        (None when it has none), in UID order, missing UIDs skipped; no parse tree."""
+        (None when it has none), in UID order, missing UIDs skipped; no parse tree. With
+        ``locations``, ``sha256`` and ``inline`` say where the bytes are (else None)."""
         ...
 
     async def list_contents(self, mailbox_id: int) -> tuple[MailboxRecord, list[MessageContent]]:

@@ -248,7 +248,8 @@ class MessageRecord:
 class RenderedMessage:
     """One message's state in its mailbox and the forms rendered for it at ingest (None for
     content stored without them): what a metadata FETCH needs, without the parse tree;
-    ``sha256`` and ``inline`` say where its bytes are, as in :class:`MessageContent`."""
+    ``sha256`` and ``inline`` say where its bytes are, as in :class:`MessageContent`, when
+    they were asked for (``sha256`` None otherwise)."""
 
     uid: int
     email_id: int
@@ -260,7 +261,7 @@ class RenderedMessage:
     internal_date: float
     save_date: float
     forms: bytes | None
-    sha256: str = ""
+    sha256: str | None = None
     inline: bool = True
 
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 #: One item of one response, from the message's row, its forms (None when no asked item
 #: needs them), its flag names and its bytes (None when no asked item needs them).
-ItemWriter = Callable[[RenderedMessage, "Forms | None", tuple[str, ...], "bytes | None"], bytes]
+ItemWriter = Callable[[RenderedMessage, "Forms | None", bytes, "bytes | None"], bytes]
 
 _MONTHS = (
     b"Jan",
@@ -78,7 +78,7 @@ def _content(data: bytes | None) -> bytes:
 #: RFC 9051 §7.5.2 items from the row alone.
 _ROW_WRITERS: dict[FetchItem, ItemWriter] = {
     FetchItem.UID: lambda m, _f, _flags, _d: b"UID %d" % m.uid,
-    FetchItem.FLAGS: lambda _m, _f, flags, _d: b"FLAGS (%s)" % " ".join(flags).encode("utf-8"),
+    FetchItem.FLAGS: lambda _m, _f, flags, _d: b"FLAGS (%s)" % flags,
     FetchItem.INTERNALDATE: lambda m, _f, _flags, _d: (
         b'INTERNALDATE "%s"' % utc_date_time(m.internal_date)
     ),
@@ -114,9 +114,7 @@ def _whole_message(attribute: FetchAttribute) -> bool:
 def _section_writer(attribute: BodySection) -> ItemWriter:
     name = response_name(attribute).encode("ascii")
 
-    def write(
-        _m: RenderedMessage, _f: Forms | None, _flags: tuple[str, ...], data: bytes | None
-    ) -> bytes:
+    def write(_m: RenderedMessage, _f: Forms | None, _flags: bytes, data: bytes | None) -> bytes:
         value = partial_bytes(_content(data), attribute.partial)
         if not value:
             return name + b' ""'
@@ -162,10 +160,6 @@ def _by_size(positions: list[Position]) -> Iterator[list[Position]]:
         yield group
 
 
-def _usable(session: ImapSession, forms: Forms | None) -> bool:
-    return forms is not None and usable(forms, utf8=session.utf8, rev2=session.rev2)
-
-
 async def fetch_rendered(
     session: ImapSession,
     view: MailboxView,
@@ -178,9 +172,12 @@ async def fetch_rendered(
     mailstore = session.mailstore
     chunks = [indexes[start : start + batch] for start in range(0, len(indexes), batch)]
 
+    locations = any(_whole_message(attribute) for attribute in attributes)
+
     def read(chunk: Sequence[int]) -> asyncio.Task[list[RenderedMessage]]:
         uids = [view.uids[index] for index in chunk]
-        return asyncio.ensure_future(mailstore.fetch_rendered(view.mailbox_id, uids))
+        rows = mailstore.fetch_rendered(view.mailbox_id, uids, locations=locations)
+        return asyncio.ensure_future(rows)
 
     gone = 0
     ahead = read(chunks[0]) if chunks else None
@@ -214,6 +211,8 @@ async def _answer(
     gone = len(chunk) - len(found)
     by_uid = {row.uid: row for row in found}
     positions = [(i, by_uid[view.uids[i]]) for i in chunk if view.uids[i] in by_uid]
+    utf8, rev2 = session.utf8, session.rev2
+    flag_names: dict[tuple[int, tuple[str, ...]], bytes] = {}  # few combinations per mailbox
     for group in _by_size(positions) if with_content else [positions]:
         contents: dict[int, bytes] = {}
         if with_content:
@@ -222,13 +221,19 @@ async def _answer(
         for index, row in group:
             forms = unpack_forms(row.forms) if with_forms else None
             data = contents.get(row.uid)
-            if (with_forms and not _usable(session, forms)) or (with_content and data is None):
+            if (with_forms and (forms is None or not usable(forms, utf8=utf8, rev2=rev2))) or (
+                with_content and data is None
+            ):
                 if lines:  # keep the responses in order
                     await session.send(RenderedFetches(b"".join(lines)))
                     lines.clear()
                 gone += await fallback([index], attributes)
                 continue
-            flags = cached_flag_names(row.flags, row.keywords)
+            key = (row.flags, row.keywords)
+            flags = flag_names.get(key)
+            if flags is None:
+                names = cached_flag_names(row.flags, row.keywords)
+                flags = flag_names[key] = " ".join(names).encode("utf-8")
             items = b" ".join([write(row, forms, flags, data) for write in writers])
             lines.append(b"* %d FETCH (%s)\r\n" % (index + 1, items))
             if with_flags and row.modseq > view.modseqs[index]:

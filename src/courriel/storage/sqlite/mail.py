@@ -145,9 +145,11 @@ class SqliteMailRepo:
             partial(messages.fetch_messages, mailbox_id=mailbox_id, uids=uids)
         )
 
-    async def fetch_rendered(self, mailbox_id: int, uids: Sequence[int]) -> list[RenderedMessage]:
+    async def fetch_rendered(
+        self, mailbox_id: int, uids: Sequence[int], *, locations: bool = False
+    ) -> list[RenderedMessage]:
         return await self._engine.read(
-            partial(messages.fetch_rendered, mailbox_id=mailbox_id, uids=uids)
+            partial(messages.fetch_rendered, mailbox_id=mailbox_id, uids=uids, locations=locations)
         )
 
     async def list_contents(self, mailbox_id: int) -> tuple[MailboxRecord, list[MessageContent]]:
