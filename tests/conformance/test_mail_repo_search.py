@@ -13,14 +13,16 @@ uid   subject             flags       keywords  internal      sent
 ====  ==================  ==========  ========  ============  =========================
 
 Sizes 300, 500, 700, 200_000 bytes. UID 3 is flagged \\Flagged afterwards, so it alone has
-a MODSEQ above the append's.
+a MODSEQ above the append's. These messages have no ``sent_day`` (as content stored before
+the store kept one), so "sent" compares their UTC instant. ``SENT_DAY_CASES`` search a
+second mailbox whose messages have one, with bounds at midnight UTC as IMAP gives them.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -282,3 +284,65 @@ async def test_search_is_scoped_to_the_mailbox(seeded: Seeded) -> None:
     assert await search(seeded.other_mailbox_id, TextContains("elephant")) == [1]
     assert await search(seeded.other_mailbox_id, HeaderContains("Subject", "lunch")) == []
     assert await search(seeded.other_mailbox_id, HasKeyword("work")) == [1]
+
+
+# -- SENT*: the day the Date: header names ------------------------------------------------------
+
+JAN_1 = 1_704_067_200.0  # 2024-01-01T00:00:00Z
+JAN_1_DAY = int(JAN_1 // DAY)
+
+
+@pytest.fixture
+async def dated(backend: Backend) -> tuple[Backend, int]:
+    """UIDs and their Date: headers (the ``sent_day``/``sent_date`` ingest keeps):
+
+    1. ``Mon, 1 Jan 2024 23:30:00 -0500``: day 1 Jan, instant 2 Jan 04:30 UTC
+    2. ``Mon, 1 Jan 2024 00:30:00 +1400``: day 1 Jan, instant 31 Dec 10:30 UTC
+    3. the same as 1, but stored without a day (before the store kept one): 2 Jan
+    4. no Date: the internal date, 1 Jan 12:00 UTC (RFC 5256 §2.2)
+    """
+    account, _ = await make_account(backend, "dora@example.test")
+    mailbox = await backend.mail.create_mailbox(account.id, "Dated")
+
+    def content(sent_day: int | None, sent_date: float | None) -> IngestedMessage:
+        made = ingested(raw_message(subject="dated"), sent_date=sent_date)
+        return replace(made, summary=replace(made.summary, sent_day=sent_day))
+
+    await backend.mail.append(
+        account.id,
+        mailbox.id,
+        [
+            new(content(JAN_1_DAY, JAN_1 + DAY + 4.5 * 3600), internal_date=JAN_1 + DAY),
+            new(content(JAN_1_DAY, JAN_1 - 13.5 * 3600), internal_date=JAN_1 + DAY),
+            new(content(None, JAN_1 + DAY + 4.5 * 3600), internal_date=JAN_1 + DAY),
+            new(content(None, None), internal_date=JAN_1 + 12 * 3600),
+        ],
+    )
+    return backend, mailbox.id
+
+
+SENT_DAY_CASES: list[tuple[str, DateRange, list[int]]] = [
+    ("on-the-written-day", DateRange("sent", since=JAN_1, before=JAN_1 + DAY), [1, 2, 4]),
+    ("not-on-the-utc-day-before", DateRange("sent", since=JAN_1 - DAY, before=JAN_1), []),
+    (
+        "on-the-utc-day-without-a-day",
+        DateRange("sent", since=JAN_1 + DAY, before=JAN_1 + 2 * DAY),
+        [3],
+    ),
+    ("before-the-written-day", DateRange("sent", before=JAN_1), []),
+    ("before-the-next-day", DateRange("sent", before=JAN_1 + DAY), [1, 2, 4]),
+    ("since-the-written-day", DateRange("sent", since=JAN_1), [1, 2, 3, 4]),
+    ("since-the-next-day", DateRange("sent", since=JAN_1 + DAY), [3]),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [pytest.param(key, expected, id=name) for name, key, expected in SENT_DAY_CASES],
+)
+async def test_sent_compares_the_day_the_date_header_names(
+    dated: tuple[Backend, int], key: DateRange, expected: list[int]
+) -> None:
+    """RFC 9051 §6.4.4: SENT* compare the Date: "disregarding time and timezone"."""
+    backend, mailbox_id = dated
+    assert await backend.mail.search(mailbox_id, key) == expected

@@ -13,7 +13,7 @@ addressing. Module map::
     params         Content-Type/Disposition parameters                   (RFC 2045, 2183, 2231)
     transfer       base64 / quoted-printable                             (RFC 2045 §6)
     address        address lists, IMAP address records, IDNA             (RFC 5322 §3.4)
-    dates          Date header -> UTC timestamp                          (RFC 5322 §3.3)
+    dates          Date header -> UTC timestamp, and the day it names    (RFC 5322 §3.3)
     subject        base subject                                          (RFC 5256 §2.1)
     envelope       IMAP ENVELOPE                                         (RFC 9051 §7.5.2)
     part           Part tree, section addressing                         (RFC 9051 §6.4.5)
@@ -46,7 +46,7 @@ from courriel.mail.compose import (
     header_lines,
     make_message_id,
 )
-from courriel.mail.dates import parse_date
+from courriel.mail.dates import parse_date, parse_date_day
 from courriel.mail.dsn import RecipientStatus, build_dsn, is_bounce_loop_risk, parse_dsn
 from courriel.mail.encoded_words import (
     decode_encoded_words,
@@ -126,6 +126,7 @@ __all__ = [
     "parse_address_list",
     "parse_content_type",
     "parse_date",
+    "parse_date_day",
     "parse_disposition",
     "parse_dsn",
     "parse_message",

@@ -1,9 +1,13 @@
-"""The Date header as a UTC timestamp, for IMAP SENTBEFORE/SENTON/SENTSINCE and SORT DATE.
+"""The Date header as a UTC timestamp (SORT DATE) and as the day it names (SENT* searches).
 
 Owns: tolerant parsing of RFC 5322 §3.3 date-time, with the obsolete forms of §4.3 (two-
 and three-digit years, alphabetic zones, missing seconds, comments, a missing day-of-week
 comma) and two common non-standard forms (asctime ``Tue Jan  2 10:00:00 2024`` and ISO 8601
 ``2024-01-02T10:00:00Z``). Unknown or military zones count as ``-0000`` (RFC 5322 §4.3).
+Two readings of one value: :func:`parse_date`, the instant in UTC (RFC 5256 §2.2 sorts by
+it), and :func:`parse_date_day`, the calendar day as written in the header's own zone
+(IMAP SENTBEFORE/SENTON/SENTSINCE compare it "disregarding time and timezone", RFC 9051
+§6.4.4): ``Mon, 1 Jan 2024 23:30:00 -0500`` is 2 January in UTC but was sent on 1 January.
 
 Must not: raise, read the clock, or consult the local time zone; an impossible date gives
 None.
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import NamedTuple
 
 from courriel.mail.params import strip_comments
 
@@ -96,17 +101,35 @@ def _zone_minutes(zone: str | None) -> int:
     return _ZONES.get(zone.lower(), 0)
 
 
-def _epoch(
-    year: int, month: int, day: int, hour: int, minute: int, second: int, zone: str | None
-) -> int | None:
-    if hour > 23 or minute > 59 or second > 60:
+class _Written(NamedTuple):
+    """The fields of a date-time as the header writes them, not yet validated."""
+
+    year: int
+    month: int
+    day: int
+    hour: int
+    minute: int
+    second: int
+    zone: str | None
+
+
+def _day_number(written: _Written) -> int | None:
+    """Days from 1970-01-01 to the written date, or None when the date-time is impossible."""
+    if written.hour > 23 or written.minute > 59 or written.second > 60:
         return None
     try:  # date() validates the day of the month, leap years included
-        days = date(year, month, day).toordinal() - _EPOCH_ORDINAL
+        return date(written.year, written.month, written.day).toordinal() - _EPOCH_ORDINAL
     except ValueError:
         return None
-    second = min(second, 59)  # a leap second sorts with the second before it
-    return days * 86400 + hour * 3600 + minute * 60 + second - _zone_minutes(zone) * 60
+
+
+def _epoch(written: _Written) -> int | None:
+    days = _day_number(written)
+    if days is None:
+        return None
+    second = min(written.second, 59)  # a leap second sorts with the second before it
+    clock = written.hour * 3600 + written.minute * 60 + second
+    return days * 86400 + clock - _zone_minutes(written.zone) * 60
 
 
 def _full_year(digits: str) -> int:
@@ -118,8 +141,8 @@ def _full_year(digits: str) -> int:
     return year
 
 
-def parse_date(text: str | None) -> int | None:
-    """Seconds since the epoch (UTC) for a Date header value, or None when unparsable."""
+def _read(text: str | None) -> _Written | None:
+    """The fields of the first form that matches, or None."""
     if not text:
         return None
     text = text[:_MAX_DATE_TEXT]
@@ -129,7 +152,7 @@ def parse_date(text: str | None) -> int | None:
         month = _MONTHS.get(month_name.lower())
         if month is None:
             return None
-        return _epoch(int(year), month, int(day), int(hour), int(minute), int(second), zone)
+        return _Written(int(year), month, int(day), int(hour), int(minute), int(second), zone)
     if "(" in text:
         text = strip_comments(text)
     match = _RFC5322.match(text)
@@ -137,7 +160,7 @@ def parse_date(text: str | None) -> int | None:
         month = _MONTHS.get(match.group(2)[:3].lower())
         if month is None:
             return None
-        return _epoch(
+        return _Written(
             _full_year(match.group(3)),
             month,
             int(match.group(1)),
@@ -148,7 +171,7 @@ def parse_date(text: str | None) -> int | None:
         )
     match = _ISO.match(text)
     if match is not None:
-        return _epoch(
+        return _Written(
             int(match.group(1)),
             int(match.group(2)),
             int(match.group(3)),
@@ -162,7 +185,7 @@ def parse_date(text: str | None) -> int | None:
         month = _MONTHS.get(match.group(1)[:3].lower())
         if month is None:
             return None
-        return _epoch(
+        return _Written(
             int(match.group(7)),
             month,
             int(match.group(2)),
@@ -172,3 +195,20 @@ def parse_date(text: str | None) -> int | None:
             match.group(6),
         )
     return None
+
+
+def parse_date(text: str | None) -> int | None:
+    """Seconds since the epoch (UTC) for a Date header value, or None when unparsable."""
+    written = _read(text)
+    return None if written is None else _epoch(written)
+
+
+def parse_date_day(text: str | None) -> int | None:
+    """The calendar day a Date header value names in its own zone, as days since
+    1970-01-01 (negative before), or None exactly when :func:`parse_date` gives None.
+
+    The zone, known, unknown or absent, never moves the day: RFC 9051 §6.4.4 SENT* keys
+    compare the date "disregarding time and timezone".
+    """
+    written = _read(text)
+    return None if written is None else _day_number(written)

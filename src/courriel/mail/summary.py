@@ -2,7 +2,8 @@
 
 Owns :class:`Summary`: the decoded subject and its RFC 5256 §2.1 base subject, decoded
 address header text (IMAP SEARCH FROM/TO/CC/BCC match against it, RFC 9051 §6.4.4), the Date
-header as a UTC timestamp (SENTBEFORE/SENTON/SENTSINCE, SORT DATE, RFC 5256 §3), message ids
+header as a UTC timestamp (SORT DATE, RFC 5256 §3; SENT* searches compare the day the header
+names instead, ``dates.parse_date_day``, which ingest stores beside it), message ids
 for THREAD=REFERENCES (RFC 5256 §3: Message-ID, In-Reply-To, References), whether the
 message has attachments, and the address sort keys: SORT FROM/TO/CC use the addr-mailbox of
 the first address (RFC 5256 §3), DISPLAYFROM/DISPLAYTO its decoded display name or, without

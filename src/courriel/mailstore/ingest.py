@@ -2,14 +2,15 @@
 
 Everything FETCH, SEARCH, SORT, THREAD and message lists need is computed here, from one
 scan of the bytes (``courriel.mail.parse_message``): the MIME tree with offsets, ENVELOPE,
-the search summary, the preview, the decoded header lines for HEADER searches, the text
-for the full-text index, the size as sent in CRLF lines (POP3 LIST and STAT: listing a
-maildrop never reads a body), and the IMAP ENVELOPE/BODYSTRUCTURE/BODY in wire form
-(``courriel.imap.protocol.forms``: a pure renderer, the one protocol module imported here,
-because a metadata FETCH of a whole mailbox must not render thousands of parse trees).
-Bodies up to ``inline_limit`` bytes travel with the rows into the database; larger ones go
-to the blob store (the caller puts them). Never raises on bad input: a message that is not
-valid MIME is stored byte-exact all the same.
+the search summary (with the day the Date: header names, for SENT* searches), the preview,
+the decoded header lines for HEADER searches, the text for the full-text index, the size as
+sent in CRLF lines (POP3 LIST and STAT: listing a maildrop never reads a body), and the
+IMAP ENVELOPE/BODYSTRUCTURE/BODY in wire form (``courriel.imap.protocol.forms``: a pure
+renderer, the one protocol module imported here, because a metadata FETCH of a whole
+mailbox must not render thousands of parse trees). Bodies up to ``inline_limit`` bytes
+travel with the rows into the database; larger ones go to the blob store (the caller puts
+them). Never raises on bad input: a message that is not valid MIME is stored byte-exact all
+the same.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from __future__ import annotations
 import hashlib
 
 from courriel.imap.protocol.forms import render_forms
-from courriel.mail import decode_header_block, encode, extract_text, parse_message, wire_size
+from courriel.mail import (
+    decode_header_block,
+    encode,
+    extract_text,
+    parse_date_day,
+    parse_message,
+    wire_size,
+)
 from courriel.storage.records import IngestedMessage, MessageSummary
 
 
@@ -31,6 +39,7 @@ def prepare_content(raw: bytes, inline_limit: int) -> IngestedMessage:
         parsed=encode(parsed),
         summary=MessageSummary(
             sent_date=None if summary.date is None else float(summary.date),
+            sent_day=parse_date_day(parsed.envelope.date),  # RFC 9051 §6.4.4 SENT*
             subject=summary.subject,
             base_subject=summary.base_subject,
             from_text=summary.from_text,

@@ -41,7 +41,7 @@ def _to_wire(content: IngestedMessage) -> bytes:
             content.size,
             content.data is not None,
             content.parsed,
-            astuple(content.summary),
+            astuple(content.summary),  # every field in declaration order; marshal keeps tuples
             content.body_text,
             content.wire_size,
             content.forms,
@@ -51,14 +51,12 @@ def _to_wire(content: IngestedMessage) -> bytes:
 
 def _from_wire(payload: bytes, raw: bytes) -> IngestedMessage:
     sha256, size, inline, parsed, summary, body_text, wire_size, forms = marshal.loads(payload)  # noqa: S302 - our own worker
-    fields = list(summary)
-    fields[9] = tuple(fields[9])  # references
     return IngestedMessage(
         sha256=sha256,
         size=size,
         data=raw if inline else None,
         parsed=parsed,
-        summary=MessageSummary(*fields),
+        summary=MessageSummary(*summary),
         body_text=body_text,
         wire_size=wire_size,
         forms=forms,

@@ -48,7 +48,15 @@ class HasKeyword:
 @dataclass(frozen=True, slots=True)
 class DateRange:
     """``field`` is ``internal`` (INTERNALDATE), ``sent`` (Date: header) or ``saved``
-    (SAVEDATE, RFC 8514)."""
+    (SAVEDATE, RFC 8514).
+
+    ``sent`` compares calendar days, not instants (RFC 9051 §6.4.4: the Date: header
+    "disregarding time and timezone"): a message counts as sent at midnight UTC of the day
+    its header names in the header's own zone, so bounds at midnight UTC select whole days
+    (``Mon, 1 Jan 2024 23:30:00 -0500`` is in ``[1 Jan, 2 Jan)``). Content stored before
+    the backend kept that day (SQLite: migration 0007) counts at its UTC instant, hence on
+    its UTC day; a message without a parsable Date: at its internal date (RFC 5256 §2.2).
+    """
 
     field: str
     since: float | None = None

@@ -134,9 +134,16 @@ class MailboxRecord:
 
 @dataclass(frozen=True, slots=True)
 class MessageSummary:
-    """What SEARCH, SORT, THREAD and message lists need, computed once at ingest."""
+    """What SEARCH, SORT, THREAD and message lists need, computed once at ingest.
+
+    ``sent_date`` is the Date: header as a UTC instant (SORT DATE, RFC 5256 §2.2);
+    ``sent_day`` the calendar day the header names in its own zone, as days since
+    1970-01-01 (SENTBEFORE/SENTON/SENTSINCE, RFC 9051 §6.4.4). Both None without a
+    parsable Date:.
+    """
 
     sent_date: float | None = None
+    sent_day: int | None = None
     subject: str = ""
     base_subject: str = ""
     from_text: str = ""

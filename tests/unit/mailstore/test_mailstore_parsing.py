@@ -17,6 +17,7 @@ from support.services import temporary_services
 
 MESSAGES = [
     b"Subject: =?utf-8?q?caf=C3=A9?=\r\nFrom: A <a@example.net>\r\nMessage-ID: <x@y>\r\n"
+    b"Date: Mon, 1 Jan 2024 23:30:00 -0500\r\n"
     b"References: <r1@y> <r2@y>\r\n\r\nbody words here\r\n",
     b'Content-Type: multipart/alternative; boundary="b"\r\n\r\n--b\r\n'
     b"Content-Type: text/plain\r\n\r\nplain part\r\n--b\r\nContent-Type: text/html\r\n\r\n"
@@ -38,6 +39,20 @@ async def test_worker_results_equal_in_process_results() -> None:
         assert results == [prepare_content(raw, 128 * 1024) for raw in MESSAGES * 20]
     finally:
         await pool.close()
+
+
+async def test_every_summary_field_crosses_the_pipe() -> None:
+    pool = ParsePool(inline_limit=128 * 1024, workers=1)
+    await pool.start()
+    try:
+        summary = (await pool.prepare(MESSAGES[0])).summary
+        assert len(pool._workers) == 1  # a worker process answered
+    finally:
+        await pool.close()
+    assert summary.sent_date == 1704169800.0  # 2024-01-02T04:30:00Z
+    assert summary.sent_day == 19723  # 2024-01-01, as written (RFC 9051 §6.4.4)
+    assert summary.references == ("r1@y", "r2@y")
+    assert summary == prepare_content(MESSAGES[0], 128 * 1024).summary
 
 
 async def test_a_killed_worker_loses_no_request() -> None:

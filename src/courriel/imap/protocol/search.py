@@ -13,8 +13,9 @@ result, RFC 5182 §2.1), UID sets with ``*`` (the highest UID, RFC 9051 §6.4.8)
 
 Dates: IMAP compares calendar days "disregarding time and timezone" (RFC 9051 §6.4.4).
 courriel takes the server's timezone to be UTC: ``SINCE 1-Feb-1994`` is
-``[1994-02-01T00:00Z, ...)``. For SENT* keys the stored Date: header is a UTC timestamp
-too, so a message sent late in the evening west of Greenwich counts for the next UTC day.
+``[1994-02-01T00:00Z, ...)``. For SENT* keys the store compares the day the Date: header
+names in its own zone against those bounds (``storage.query.DateRange``), so a message sent
+late in the evening west of Greenwich counts for the day written in it.
 
 Must not: touch storage or session state.
 """

@@ -32,10 +32,10 @@ def reference_content(
         blob_id, refcount, inline = row
         if refcount == 0 and not inline and not file_exists(content.sha256):
             raise ContentMissing(content.sha256)
-        connection.execute(  # content stored before schema 4 learns its wire size here
+        connection.execute(  # content stored before schema 4 (7) learns its wire size (sent day)
             "UPDATE blob SET refcount = refcount + ?, zero_since = NULL, "
-            "wire_size = coalesce(wire_size, ?) WHERE id = ?",
-            (count, content.wire_size, blob_id),
+            "wire_size = coalesce(wire_size, ?), sent_day = coalesce(sent_day, ?) WHERE id = ?",
+            (count, content.wire_size, content.summary.sent_day, blob_id),
         )
         if content.forms:  # content stored before schema 6, or with forms of another version
             connection.execute(
@@ -48,8 +48,9 @@ def reference_content(
     summary = content.summary
     cursor = connection.execute(
         "INSERT INTO blob (sha256, size, wire_size, inline, refcount, parsed, sent_date, "
-        "subject, base_subject, from_text, to_text, cc_text, bcc_text, message_id, in_reply_to, "
-        "refs, has_attachment, preview, headers) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "sent_day, subject, base_subject, from_text, to_text, cc_text, bcc_text, message_id, "
+        "in_reply_to, refs, has_attachment, preview, headers) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             content.sha256,
             content.size,
@@ -58,6 +59,7 @@ def reference_content(
             count,
             content.parsed,
             summary.sent_date,
+            summary.sent_day,
             summary.subject,
             summary.base_subject,
             summary.from_text,

@@ -38,9 +38,12 @@ _SUMMARY_COLUMNS = {
     "cc": "b.cc_text",
     "bcc": "b.bcc_text",
 }
+# "sent" (see ``DateRange``): midnight UTC of the day the Date: header names (migration
+# 0007); content stored before it has only the UTC instant, which compares with day-aligned
+# bounds as its UTC day would; without a parsable Date:, the internal date (RFC 5256 §2.2).
 _DATE_COLUMNS = {
     "internal": "m.internal_date",
-    "sent": "coalesce(b.sent_date, m.internal_date)",
+    "sent": "coalesce(b.sent_day * 86400, b.sent_date, m.internal_date)",
     "saved": "m.save_date",
 }
 _WORD = re.compile(r"\w+", re.UNICODE)
