@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from courriel.storage.changebus import InProcessChangeBus
-from courriel.storage.ports import BlobStore, ChangeBus, DirectoryRepo, MailRepo
+from courriel.storage.ports import BlobStore, ChangeBus, DirectoryRepo, MailRepo, SpamRepo
 from courriel.storage.records import AccountRecord, MailboxRecord
 from courriel.storage.sqlite import EmbeddedStore, open_embedded_store
 
@@ -65,6 +65,9 @@ class Backend(Protocol):
 
     @property
     def blobs(self) -> BlobStore: ...
+
+    @property
+    def spam(self) -> SpamRepo: ...
 
     async def audit_mailbox(self, mailbox_id: int) -> MailboxAudit: ...
 
@@ -151,6 +154,7 @@ class EmbeddedBackend:
         self.directory: DirectoryRepo = store.directory
         self.mail: MailRepo = store.mail
         self.blobs: BlobStore = store.blobs
+        self.spam: SpamRepo = store.spam
 
     async def audit_mailbox(self, mailbox_id: int) -> MailboxAudit:
         return await self.store.engine.read(lambda c: _audit_mailbox(c, mailbox_id))

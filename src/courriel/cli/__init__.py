@@ -23,12 +23,13 @@ from courriel.cli import (
     queue,
     security,
     serve,
+    spam,
 )
 from courriel.cli.common import CommandError, Handler
 from courriel.config import ConfigError
 from courriel.core.errors import CourrielError
 
-COMMAND_GROUPS = (init, serve, domains, dkim, accounts, aliases, mailboxes, queue, security)
+COMMAND_GROUPS = (init, serve, domains, dkim, accounts, aliases, mailboxes, queue, security, spam)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -530,3 +530,105 @@ class DomainList(ValueKind):
 
     def to_toml(self, value: Any) -> str:
         return "[" + ", ".join(toml_string(domain) for domain in value) + "]"
+
+
+def _format_number(value: float) -> str:
+    """A float as TOML: ``5.0``, ``-1.5``, ``0.25`` (always with a decimal point)."""
+    text = repr(float(value))
+    return text if "." in text or "e" in text else text + ".0"
+
+
+@dataclass(frozen=True)
+class Number(ValueKind):
+    """A finite decimal number within ``minimum``..``maximum`` (either may be None); an
+    integer is accepted as the same number."""
+
+    minimum: float | None = None
+    maximum: float | None = None
+    reason: str | None = None
+
+    @property
+    def type_name(self) -> str:
+        return "number"
+
+    def constraint(self) -> str | None:
+        text = _range_text(
+            None if self.minimum is None else _format_number(self.minimum),
+            None if self.maximum is None else _format_number(self.maximum),
+        )
+        if text and self.reason:
+            return f"{text} ({self.reason})"
+        return text
+
+    def parse(self, raw: object) -> float:
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            raise InvalidValue(f"must be a number, got {describe_raw(raw)}")
+        number = float(raw)
+        if not math.isfinite(number):
+            raise InvalidValue(f"must be a finite number, got {describe_raw(raw)}")
+        too_small = self.minimum is not None and number < self.minimum
+        too_large = self.maximum is not None and number > self.maximum
+        if too_small or too_large:
+            raise InvalidValue(
+                _range_message(
+                    None if self.minimum is None else _format_number(self.minimum),
+                    None if self.maximum is None else _format_number(self.maximum),
+                    _format_number(number),
+                    self.reason,
+                )
+            )
+        return number
+
+    def parse_text(self, text: str) -> float:
+        try:
+            number = float(text.strip())
+        except ValueError:
+            raise InvalidValue(f"must be a number, got {text!r}") from None
+        return self.parse(number)
+
+    def to_toml(self, value: Any) -> str:
+        return _format_number(value)
+
+
+@dataclass(frozen=True)
+class WeightedDomainList(ValueKind):
+    """Domain names each with a number, written ``"name=weight"`` (``"zen.spamhaus.org=3.5"``),
+    lower-cased, each name once (the last weight wins); comma-separated in the environment.
+    Typed as a tuple of ``(name, weight)`` pairs."""
+
+    @property
+    def type_name(self) -> str:
+        return 'array of "domain=weight" strings'
+
+    def parse(self, raw: object) -> tuple[tuple[str, float], ...]:
+        if not isinstance(raw, list | tuple):
+            raise InvalidValue(
+                f'must be an array like ["zone.example.org=2.5"], got {describe_raw(raw)}'
+            )
+        weights: dict[str, float] = {}
+        problems: list[str] = []
+        for item in raw:
+            if not isinstance(item, str) or "=" not in item:
+                problems.append(f'{describe_raw(item)} is not "domain=weight"')
+                continue
+            name, _, number = item.rpartition("=")
+            try:
+                domain = Hostname().parse(name.strip().rstrip("."))
+                weight = Number().parse_text(number)
+            except InvalidValue:
+                problems.append(f'{describe_raw(item)} is not "domain=weight"')
+                continue
+            weights[domain.lower()] = weight
+        if problems:
+            raise InvalidValue("; ".join(problems) + ' (write each as "zone.example.org=2.5")')
+        return tuple(weights.items())
+
+    def parse_text(self, text: str) -> tuple[tuple[str, float], ...]:
+        return self.parse([part.strip() for part in text.split(",") if part.strip()])
+
+    def to_toml(self, value: Any) -> str:
+        return (
+            "["
+            + ", ".join(toml_string(f"{name}={_format_number(weight)}") for name, weight in value)
+            + "]"
+        )

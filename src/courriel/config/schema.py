@@ -36,7 +36,9 @@ from courriel.config.kinds import (
     Hostname,
     Integer,
     NetworkList,
+    Number,
     Text,
+    WeightedDomainList,
 )
 from courriel.config.metadata import (
     ListenerProtocol,
@@ -568,6 +570,53 @@ class MailauthSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SpamSettings:
+    enabled: bool = field(
+        default=True,
+        metadata=option(
+            Boolean(),
+            "Score mail that other servers deliver on the `smtp` listener: authentication "
+            "results, DNS blocklists, header and structure rules, sender reputation and each "
+            "recipient's own classifier, allow and block lists. Every message gets "
+            "`X-Spam-Score`, `X-Spam-Status` and `X-Spam-Report` fields listing each rule "
+            "that fired with its weight.",
+        ),
+    )
+    junk_score: float = field(
+        default=5.0,
+        metadata=option(
+            Number(0.1, 1000.0),
+            "Score from which a message is filed into the recipient's Junk mailbox "
+            "(`X-Spam-Status: Yes`).",
+        ),
+    )
+    reject_score: float = field(
+        default=15.0,
+        metadata=option(
+            Number(0.0, 1000.0),
+            "Score from which a message is refused at the end of DATA (`550 5.7.1`), so the "
+            "sender learns it was not delivered; 0 never refuses (such mail goes to Junk).",
+        ),
+    )
+    dnsbl_zones: tuple[tuple[str, float], ...] = field(
+        default=(),
+        metadata=option(
+            WeightedDomainList(),
+            "DNS blocklists (RFC 5782) the sending server's address is looked up in, each "
+            'with the score a listing adds, e.g. `["zen.spamhaus.org=3.5", '
+            '"bl.spamcop.net=2.0"]`. Answers are cached; a list that does not answer in '
+            "time counts as not listed. Check each list's terms of use first.",
+        ),
+    )
+    dnsbl_timeout: float = field(
+        default=3.0,
+        metadata=option(
+            Duration(0.1, 30.0), "Longest wait for the DNS blocklists' answers for one message."
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class QueueSettings:
     lifetime: float = field(
         default=5 * 86400.0,
@@ -714,6 +763,13 @@ class Config:
         default_factory=MailauthSettings,
         metadata=section(
             "Authentication of incoming mail: SPF, DKIM, DMARC, ARC, iprev (RFC 8601)."
+        ),
+    )
+    spam: SpamSettings = field(
+        default_factory=SpamSettings,
+        metadata=section(
+            "The spam filter for incoming mail: thresholds and DNS blocklists. Allow "
+            "and block lists are per account: `courriel spam allow|block ACCOUNT ENTRY`."
         ),
     )
     queue: QueueSettings = field(

@@ -7,7 +7,10 @@
    §10.3). Checks that fail for DNS reasons give ``temperror`` and the mail is delivered.
 2. Every ``Authentication-Results`` field claiming our host name is removed, whatever the
    role (RFC 8601 §5: only we write results under our name).
-3. Submission only: ``Message-ID`` and ``Date`` are added when missing (RFC 6409 §8.2-8.3).
+3. Submission only: ``Message-ID`` and ``Date`` are added when missing (RFC 6409 §8.2-8.3),
+   then the message is DKIM-signed for its From domain with every active key of that
+   domain (RFC 6376, RFC 8463 §4; ``signing.py``), so local and outside recipients alike
+   get the signed bytes. A message that cannot be signed goes out unsigned, logged.
 4. A ``Received:`` line is prepended (RFC 5321 §4.4), naming the recipient only when there
    is one (never reveal Bcc recipients, RFC 5321 §7.2), with the TLS version and cipher.
    Above it go ``Authentication-Results:`` (RFC 8601 §2.1: added "at the top of the
@@ -18,7 +21,10 @@
    server answers; into INBOX, or into each account's Junk mailbox (special use ``\\Junk``,
    flagged ``$Junk``, RFC 5788) when DMARC says quarantine.
 6. Outside recipients (submission to the world, aliases forwarding outside) go to the
-   outbound queue, durably, in one queued message.
+   outbound queue, durably, in one queued message. Mail from another server that an alias
+   forwards outside is ARC-sealed first (RFC 8617 §5.1) with the key of the alias's
+   domain, its ARC-Authentication-Results being our results of step 1: one queued message
+   per forwarding domain. A chain that may not be sealed goes on unsealed, logged.
 
 Recipients that fail at this point (a quota reached between RCPT and the end of DATA) are
 reported, so the server can answer for the whole transaction or send a DSN for some.
@@ -35,6 +41,7 @@ from courriel.core.clock import Clock, SystemClock
 from courriel.delivery.model import DeliveryReport, Envelope, Recipient, Refusal, Role
 from courriel.delivery.recipients import check_recipient
 from courriel.delivery.senders import may_send_as
+from courriel.delivery.signing import seal_forwarded, sign_submission
 from courriel.directory.service import Directory
 from courriel.dns.resolver import Resolver
 from courriel.mail.compose import add_missing_headers
@@ -126,6 +133,7 @@ class DeliveryPipeline:
         if envelope.role is Role.SUBMISSION:
             domain = envelope.sender.rpartition("@")[2] or self.hostname
             raw = add_missing_headers(raw, domain=domain, now=now)
+            raw = await sign_submission(self.directory, envelope, raw)  # RFC 6376
         single = envelope.recipients[0].address if len(envelope.recipients) == 1 else None
         trace = received_header(
             from_helo=envelope.helo or "unknown",
@@ -171,26 +179,38 @@ class DeliveryPipeline:
                         failed[address] = _OUTCOME_REFUSALS.get(outcome.reason, Refusal.TEMPORARY)
                 else:
                     stored.extend(addresses)
-        queue_id = None
-        if external:
-            queue_id = await self.queue.enqueue(
-                envelope.sender,
-                [
-                    QueueRecipientInput(address, recipient.notify, recipient.orcpt)
-                    for address, recipient in external.items()
-                ],
-                traced,
-                envid=envelope.envid,
-                ret=envelope.ret,
-                smtputf8=envelope.smtputf8,
-                body=envelope.body,
-                account=None if envelope.principal is None else envelope.principal.address,
+        queue_ids = []
+        for forwarder, batch in _outside_batches(external, forwarded=checked is not None):
+            outgoing = traced
+            if forwarder is not None and checked is not None:
+                outgoing = await seal_forwarded(
+                    self.directory,
+                    traced,
+                    forwarder,
+                    checked,
+                    authserv_id=self.hostname,
+                    session=envelope.session_id,
+                )
+            queue_ids.append(
+                await self.queue.enqueue(
+                    envelope.sender,
+                    [
+                        QueueRecipientInput(address, recipient.notify, recipient.orcpt)
+                        for address, recipient in batch.items()
+                    ],
+                    outgoing,
+                    envid=envelope.envid,
+                    ret=envelope.ret,
+                    smtputf8=envelope.smtputf8,
+                    body=envelope.body,
+                    account=None if envelope.principal is None else envelope.principal.address,
+                )
             )
         report = DeliveryReport(
             stored=tuple(dict.fromkeys(stored)),
             queued=tuple(external),
             failed=failed,
-            queue_id=queue_id,
+            queue_id=queue_ids[0] if queue_ids else None,
         )
         if failed and (stored or external) and self.on_failures is not None:
             await self.on_failures(envelope, traced, failed)
@@ -236,3 +256,20 @@ class DeliveryPipeline:
             if mailbox.special_use == JUNK:
                 return DeliveryTarget(account_id, mailbox.name, flags=int(Flag.JUNK))
         return DeliveryTarget(account_id, flags=int(Flag.JUNK))
+
+
+def _outside_batches(
+    external: dict[str, Recipient], *, forwarded: bool
+) -> list[tuple[str | None, dict[str, Recipient]]]:
+    """The outside recipients in queued messages: all in one (``None``: nothing to seal)
+    for mail our users send; for mail from another server, one per domain of the aliases
+    that forward it, since each copy carries that domain's ARC seal (RFC 8617 §5.1)."""
+    if not external:
+        return []
+    if not forwarded:
+        return [(None, external)]
+    batches: dict[str, dict[str, Recipient]] = {}
+    for address, recipient in external.items():
+        domain = recipient.address.rpartition("@")[2].lower()
+        batches.setdefault(domain, {})[address] = recipient
+    return list(batches.items())

@@ -67,6 +67,7 @@ _FIELD_NAME = re.compile(r"[!-9;-~]+")
 # of a phrase; the strictest of the three contexts, so one encoder serves them all.
 _Q_LITERAL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/")
 _BLANKS = re.compile(r"([ \t]+)")
+_BLANK = re.compile(r"[ \t]")
 _ENCODED_WORD_START = "=?"
 
 
@@ -149,12 +150,21 @@ def fold_value(field_name: str, parts: Sequence[str]) -> str:
     clauses of a Received field (RFC 5321 §4.4). The result can be given to
     :func:`header_lines` as it is.
     """
-    atoms: list[tuple[str, str]] = []
+    stripped = []
     for written in parts:
         _reject_line_breaks(written)
         part = written.strip(" \t")
-        if not part:
-            continue
+        if part:
+            stripped.append(part)
+    start = len(field_name) + 2
+    if len(stripped) == 1:  # one part: one atom if it is short, else cut at its blanks
+        part = stripped[0]
+        return part if _width(part) < MAX_LINE else _fold_at_blanks(part, start)
+    joined = " ".join(stripped)
+    if _fits(joined, start):
+        return joined
+    atoms: list[tuple[str, str]] = []
+    for part in stripped:
         separator = " " if atoms else ""
         if _width(part) < MAX_LINE:
             atoms.append((separator, part))
@@ -162,7 +172,7 @@ def fold_value(field_name: str, parts: Sequence[str]) -> str:
         pieces = _blank_atoms(part)
         atoms.append((separator, pieces[0][1]))
         atoms.extend(pieces[1:])
-    return _fold(atoms, len(field_name) + 2)
+    return _fold(atoms, start)
 
 
 def header_lines(fields: Sequence[tuple[str, str]]) -> bytes:
@@ -185,7 +195,7 @@ def header_lines(fields: Sequence[tuple[str, str]]) -> bytes:
             folded = value
         else:
             _reject_line_breaks(value)
-            folded = _fold(_blank_atoms(value), len(name) + 2)
+            folded = _fold_at_blanks(value.strip(" \t"), len(name) + 2)
         field = f"{name}: {folded}" if folded else f"{name}:"
         encoded = field.encode("utf-8")
         for line in encoded.split(b"\r\n"):
@@ -283,6 +293,57 @@ def _blank_atoms(value: str) -> list[tuple[str, str]]:
     ]
 
 
+def _fits(text: str, start: int) -> bool:
+    """True when ``text``, starting at column ``start``, needs no fold: :func:`_fold` would
+    keep it on one line. The common case, decided without splitting the text into atoms."""
+    limit = _MAX_ENCODED_LINE if _ENCODED_WORD_START in text else MAX_LINE
+    return start + _width(text) <= limit
+
+
+def _fold_at_blanks(text: str, start: int) -> str:
+    """``_fold(_blank_atoms(text), start)``, by searching the text rather than cutting it
+    into atoms when it is ASCII without encoded words (every Received-SPF, say).
+
+    ``text`` has no blanks at either end. Each line ends after the last word that still
+    fits within 78 columns (a word longer than the line stays whole), and the next line
+    starts with the blanks that followed it: the greedy rule of :func:`_fold`.
+    """
+    if _fits(text, start):
+        return text
+    if not text.isascii() or _ENCODED_WORD_START in text:
+        return _fold(_blank_atoms(text), start)
+    lines: list[str] = []
+    position = 0  # where the current line starts: at the text, then at the blanks of a fold
+    room = MAX_LINE - start
+    tabs = "\t" in text
+    while len(text) - position > room:
+        limit = position + room  # the line ends at or before this offset
+        word = position  # the line's first word, after the blanks of the fold
+        while text[word] in " \t":
+            word += 1
+        # The last blank within the limit after the line's first word: the line ends
+        # where the run of blanks holding it begins.
+        blank = -1
+        if limit > word:  # (a negative bound would count from the end)
+            blank = text.rfind(" ", word + 1, limit + 1)
+            if tabs:
+                blank = max(blank, text.rfind("\t", word + 1, limit + 1))
+        if blank >= 0:
+            end = blank
+            while text[end - 1] in " \t":
+                end -= 1
+        else:  # the first word alone is too long: it stays whole on its line
+            after = _BLANK.search(text, word)
+            if after is None:
+                break
+            end = after.start()
+        lines.append(text[position:end])
+        position = end
+        room = MAX_LINE
+    lines.append(text[position:])
+    return "\r\n".join(lines)
+
+
 def _fold(atoms: Sequence[tuple[str, str]], start: int) -> str:
     """Join ``(separator, atom)`` pairs, breaking lines before separators where needed.
 
@@ -298,7 +359,8 @@ def _fold(atoms: Sequence[tuple[str, str]], start: int) -> str:
     for separator, atom in atoms:
         encoded = _ENCODED_WORD_START in atom
         limit = _MAX_ENCODED_LINE if holds_encoded or encoded else MAX_LINE
-        width = _width(separator) + _width(atom)
+        # Separators are blanks (ASCII): their width is their length (as in _width).
+        width = len(separator) + (len(atom) if atom.isascii() else len(atom.encode("utf-8")))
         if current and separator and column + width > limit:
             lines.append(current)
             current = separator + atom

@@ -18,15 +18,18 @@ Must not: decide anything from the results, or change any byte it does not remov
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
 from courriel.mail.compose import fold_value, header_lines
 from courriel.mail.headers import find_header_end, split_header_fields
+from courriel.mailauth.fieldtext import comment_text, without_controls
 from courriel.mailauth.results import MethodResult
 
 FIELD_NAME = "Authentication-Results"
 METHOD_ORDER = ("spf", "dkim", "dmarc", "arc", "iprev")
+_FIELD_NAME_BYTES = FIELD_NAME.lower().encode("ascii")
 
 # RFC 2045 §5.1: token := 1*<any (US-ASCII) CHAR except SPACE, CTLs, or tspecials>.
 _TOKEN = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+")
@@ -38,7 +41,6 @@ _MAILBOX = re.compile(
     r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
 )
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def authentication_results_value(authserv_id: str, results: Sequence[MethodResult]) -> str:
@@ -89,6 +91,8 @@ def remove_forged_results(message: bytes, authserv_id: str) -> bytes:
     """
     ours = _comparable(authserv_id)
     end, _ = find_header_end(message)
+    if _FIELD_NAME_BYTES not in message[:end].lower():  # the usual case, without parsing
+        return message
     forged = [
         field
         for field in split_header_fields(message, 0, end)
@@ -124,15 +128,17 @@ def read_authserv_id(value: bytes) -> str | None:
 
 
 def _method_rank(result: MethodResult) -> int:
-    try:
-        return METHOD_ORDER.index(result.method)
-    except ValueError:
-        return len(METHOD_ORDER)
+    return _RANKS.get(result.method, len(METHOD_ORDER))
 
 
+_RANKS = {method: rank for rank, method in enumerate(METHOD_ORDER)}
+
+
+@functools.lru_cache(maxsize=256)
 def _token_or_quoted(text: str) -> str:
-    """RFC 2045 ``value := token / quoted-string`` (RFC 8601 §2.2)."""
-    text = _CONTROL.sub("", text)
+    """RFC 2045 ``value := token / quoted-string`` (RFC 8601 §2.2). Remembered: method and
+    result names are a handful of words, written in every field."""
+    text = without_controls(text)
     if _TOKEN.fullmatch(text):
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -140,16 +146,14 @@ def _token_or_quoted(text: str) -> str:
 
 def _property_value(text: str) -> str:
     # RFC 8601 §2.2: pvalue = [CFWS] ( value / [ [ local-part ] "@" ] domain-name ) [CFWS]
-    text = _CONTROL.sub("", text)
+    text = without_controls(text)
     if _MAILBOX.fullmatch(text):
         return text
     return _token_or_quoted(text)
 
 
 def _comment(text: str) -> str:
-    # RFC 5322 §3.2.2: "(", ")" and "\" inside a comment are written as quoted-pairs.
-    text = _CONTROL.sub("", " ".join(text.split()))
-    return "(" + re.sub(r"([()\\])", r"\\\1", text) + ")"
+    return "(" + comment_text(" ".join(text.split())) + ")"
 
 
 # -- reading -----------------------------------------------------------------------------------

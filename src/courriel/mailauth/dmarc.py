@@ -40,7 +40,7 @@ from publicsuffixlist import PublicSuffixList
 
 from courriel.dns.resolver import DnsTemporaryError, NonExistentDomain, NoRecords, Resolver
 from courriel.mail.address import domain_to_ascii, parse_address_list
-from courriel.mail.headers import find_header_end, split_header_fields
+from courriel.mail.headers import find_header_end, unfold
 from courriel.mailauth.results import MethodResult
 
 Disposition = Literal["none", "quarantine", "reject"]
@@ -68,6 +68,11 @@ _PERCENT = re.compile(r"[0-9]{1,3}")
 # RFC 1035 §2.3.4 sizes; underscores allowed as in DNS data (only the shape matters here).
 _LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 _MAX_NAME = 253 - len("_dmarc.")
+# A From field (RFC 5322 §3.6.2) with its continuation lines, as mail.headers reads fields;
+# the one after a line feed has a literal first character, which the scan skips ahead to.
+_FROM_FIELD = rb"[Ff][Rr][Oo][Mm][ \t]*+:([^\n]*+(?:\n[ \t][^\n]*+)*+)"
+_FROM_AT_START = re.compile(_FROM_FIELD)
+_FROM_AFTER_NEWLINE = re.compile(rb"\n" + _FROM_FIELD)
 
 
 class InvalidRecord(ValueError):
@@ -152,13 +157,15 @@ def _public_suffixes() -> PublicSuffixList:
     return PublicSuffixList()
 
 
+@functools.lru_cache(maxsize=4096)
 def organizational_domain(domain: str) -> str:
     """The organisational domain of ``domain`` (RFC 7489 §3.2), lower case.
 
     The public suffix that matches the most labels, plus one label (``mail.example.co.uk``
     → ``example.co.uk``). A domain that is itself a public suffix is its own organisational
     domain. Labels the list does not know form a suffix of one label (the list's ``*``
-    rule), so ``a.example.test`` → ``example.test``.
+    rule), so ``a.example.test`` → ``example.test``. Remembered for the last 4,096 names:
+    discovery and each alignment check ask again for the same few domains.
     """
     name = domain.strip().rstrip(".").lower()
     return _public_suffixes().privatesuffix(name) or name
@@ -182,6 +189,7 @@ def is_dmarc_record(text: str) -> bool:
     return _VERSION.match(text) is not None
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_record(text: str) -> DmarcRecord:
     """The policy of a ``v=DMARC1`` record, or ``InvalidRecord``.
 
@@ -189,7 +197,8 @@ def parse_record(text: str) -> DmarcRecord:
     ``p`` fall back to the defaults (``pct=100``, ``adkim=r``, ``aspf=r``). The first
     occurrence of a tag counts. A missing or invalid ``p=``, or an invalid ``sp=``, makes
     the record unusable, unless ``rua=`` holds a valid URI: then it reads as ``p=none``
-    (§6.6.3 step 6). ``p=`` is accepted anywhere after ``v=``.
+    (§6.6.3 step 6). ``p=`` is accepted anywhere after ``v=``. Remembered for the last
+    1,024 texts (a record is immutable).
     """
     if not is_dmarc_record(text):
         raise InvalidRecord("not a DMARC1 record")
@@ -273,19 +282,36 @@ def author_domains(message: bytes) -> AuthorDomains:
     claim no domain and are skipped; a message whose From fields hold no domain at all, or
     have none, has ``problem`` set.
     """
-    end, _ = find_header_end(message)
-    fields = [field for field in split_header_fields(message, 0, end) if field.lname == "from"]
+    fields = from_field_values(message)
     if not fields:
         return AuthorDomains(problem="no From field")
     domains: list[str] = []
-    for field in fields:
-        text = field.unfolded.decode("utf-8", "replace")
+    for value in fields:
+        text = unfold(value).decode("utf-8", "replace")
         for address in parse_address_list(text):
             if address.is_mailbox and address.domain:
                 domains.append(_normal_domain(address.domain))
     if not domains:
         return AuthorDomains(fields=len(fields), problem="no domain in the From field")
     return AuthorDomains(tuple(dict.fromkeys(domains)), len(fields))
+
+
+def from_field_values(message: bytes) -> list[bytes]:
+    """The raw values of the From fields of ``message``'s header, in order.
+
+    The fields ``mail.headers.split_header_fields`` reads (name, optional blanks, colon,
+    continuation lines; RFC 5322 §2.2, §4.5.3), found without splitting every other field
+    (nor stopping after its first 10,000): a field starts at the beginning of a line that
+    is not a continuation, and a continuation starts with a blank, so every header line
+    that starts with ``From`` (any case), optional blanks and a colon is a From field.
+    """
+    end, _ = find_header_end(message)
+    values = []
+    first = _FROM_AT_START.match(message, 0, end)
+    if first is not None:
+        values.append(first.group(1))
+    values.extend(match.group(1) for match in _FROM_AFTER_NEWLINE.finditer(message, 0, end))
+    return [value.removesuffix(b"\r") for value in values]
 
 
 def _normal_domain(domain: str) -> str:
@@ -323,10 +349,13 @@ async def evaluate_dmarc(
         reason = f"more than {MAX_AUTHOR_DOMAINS} From domains"
         decision = DmarcDecision("quarantine", None, authors.domains[0], reason)
         return _verdict("permerror", authors.domains[0], reason, decision)
-    verdicts = await asyncio.gather(
-        *(_evaluate_domain(domain, spf, dkim, resolver, sample) for domain in authors.domains)
-    )
-    verdict = max(verdicts, key=_weight)
+    if len(authors.domains) == 1:  # nearly always: then no task is needed
+        verdict = await _evaluate_domain(authors.domains[0], spf, dkim, resolver, sample)
+    else:
+        verdicts = await asyncio.gather(
+            *(_evaluate_domain(domain, spf, dkim, resolver, sample) for domain in authors.domains)
+        )
+        verdict = max(verdicts, key=_weight)
     if len(authors.domains) > 1 or authors.fields > 1:
         note = f"{len(authors.domains)} From domains in {authors.fields} From field(s)"
         verdict = _with_note(verdict, note)
@@ -342,15 +371,16 @@ async def _evaluate_domain(
 ) -> DmarcVerdict:
     if not _valid_domain(author):
         reason = "From domain is not a domain name"
-        return _verdict("permerror", author, reason, DmarcDecision("none", domain=author))
+        return _verdict("permerror", author, reason, _no_disposition(author, reason))
     lookup = await discover_policy(author, resolver)
     if lookup.problem is not None:
         result = "temperror" if lookup.temporary else "permerror"
-        return _verdict(result, author, lookup.problem, DmarcDecision("none", domain=author))
+        decision = _no_disposition(author, lookup.problem)
+        return _verdict(result, author, lookup.problem, decision)
     record = lookup.record
     if record is None:
         reason = "no DMARC policy"
-        return _verdict("none", author, reason, DmarcDecision("none", domain=author))
+        return _verdict("none", author, reason, _no_disposition(author, reason))
     # RFC 7489 §6.3 sp=: the policy for subdomains, read from the organisational domain's
     # record ("sp" on a subdomain's own record never applies to that subdomain itself).
     subdomain = lookup.domain != author
@@ -360,17 +390,17 @@ async def _evaluate_domain(
         policy_text += f" ({record.note})"
     spf_status = _spf_alignment(spf, author, record.spf_alignment)
     dkim_status = _dkim_alignment(dkim, author, record.dkim_alignment)
-    decision = DmarcDecision("none", requested, author)
     # RFC 7489 §4.2: pass when one aligned identifier passed.
     if "pass" in (spf_status, dkim_status):
         which = "SPF" if spf_status == "pass" else "DKIM"
         reason = f"{policy_text} dis=none; aligned {which} passed"
-        return _verdict("pass", author, reason, replace(decision, explanation=reason))
+        return _verdict("pass", author, reason, DmarcDecision("none", requested, author, reason))
     # RFC 7489 §6.6.2: "If neither passes and one or both of them fail due to a temporary
     # error, the Receiver ... cannot apply the advertised DMARC policy."
     if "temperror" in (spf_status, dkim_status):
         reason = f"{policy_text} dis=none; an aligned identifier could not be checked"
-        return _verdict("temperror", author, reason, replace(decision, explanation=reason))
+        decision = DmarcDecision("none", requested, author, reason)
+        return _verdict("temperror", author, reason, decision)
     disposition, sampled_out = _sampled(requested, record.percent, sample)
     reason = f"{policy_text} pct={record.percent} dis={disposition}; no aligned identifier passed"
     if sampled_out:
@@ -449,6 +479,10 @@ def override_for_arc(
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def _no_disposition(author: str, explanation: str) -> DmarcDecision:
+    return DmarcDecision("none", domain=author, explanation=explanation)
 
 
 def _verdict(result: str, domain: str | None, reason: str, decision: DmarcDecision) -> DmarcVerdict:

@@ -31,7 +31,7 @@ import ipaddress
 
 from courriel.dns.resolver import DnsTemporaryError, NonExistentDomain, NoRecords, Resolver
 from courriel.mailauth.results import MethodResult
-from courriel.mailauth.spf_eval import IpAddress, client_address
+from courriel.mailauth.spf_eval import IpAddress, client_address, client_address_text
 
 MAX_NAMES = 10
 
@@ -42,9 +42,10 @@ async def check_iprev(ip: str, resolver: Resolver) -> MethodResult:
         address = client_address(ip)  # an IPv4-mapped IPv6 address is checked as IPv4
     except ValueError:
         return MethodResult("iprev", "permerror", "not an IP address")
-    properties = (("policy.iprev", str(address)),)
+    text = client_address_text(ip)
+    properties = (("policy.iprev", text),)
     try:
-        names = await resolver.ptr(str(address))
+        names = await resolver.ptr(text)
     except (NonExistentDomain, NoRecords):
         return MethodResult("iprev", "permerror", "no PTR record", properties)
     except DnsTemporaryError:

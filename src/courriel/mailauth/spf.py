@@ -29,6 +29,7 @@ from typing import Literal
 from courriel.core.clock import Clock
 from courriel.dns.resolver import Resolver
 from courriel.mail.address import domain_to_ascii
+from courriel.mailauth.fieldtext import comment_text, without_controls
 from courriel.mailauth.results import MethodResult
 from courriel.mailauth.spf_eval import (
     DEFAULT_EXPLANATION,
@@ -38,6 +39,7 @@ from courriel.mailauth.spf_eval import (
     SpfResult,
     check_host,
     client_address,
+    client_address_text,
     identity_problem,
 )
 
@@ -60,7 +62,6 @@ Identity = Literal["mailfrom", "helo"]
 
 # RFC 5322 §3.2.3 atext and dot-atom: values that need no quoting in Received-SPF.
 _DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?:\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +192,7 @@ def received_spf_value(check: SpfCheck, *, receiver: str) -> str:
     outcome = check.outcome
     pairs = [
         ("receiver", receiver),
-        ("client-ip", str(client_address(check.client_ip))),
+        ("client-ip", client_address_text(check.client_ip)),
     ]
     if check.mail_from:
         pairs.append(("envelope-from", check.mail_from))
@@ -203,39 +204,34 @@ def received_spf_value(check: SpfCheck, *, receiver: str) -> str:
     else:
         # RFC 7208 §9.1: "if no mechanisms matched, substitute the word 'default'".
         pairs.append(("mechanism", outcome.mechanism or "default"))
-    comment = _comment_text(f"{receiver}: {_comment(check)}")
+    comment = comment_text(f"{receiver}: {_comment(check)}")
     key_values = "; ".join(f"{key}={_value(value)}" for key, value in pairs)
     return f"{outcome.result} ({comment}) {key_values};"
 
 
 def _comment(check: SpfCheck) -> str:
     """The human sentence of RFC 7208 §9.1's examples for the result."""
-    sender = check.sender
-    ip = str(client_address(check.client_ip))
+    ip = client_address_text(check.client_ip)
     problem = check.outcome.problem or "unknown problem"
-    sentences = {
-        SpfResult.PASS: f"domain of {sender} designates {ip} as permitted sender",
-        SpfResult.FAIL: f"domain of {sender} does not designate {ip} as permitted sender",
-        SpfResult.SOFTFAIL: (
-            f"domain of transitioning {sender} does not designate {ip} as permitted sender"
-        ),
-        SpfResult.NEUTRAL: f"{ip} is neither permitted nor denied by domain of {sender}",
-        SpfResult.NONE: f"domain of {sender} does not designate permitted sender hosts",
-        SpfResult.PERMERROR: f"permanent error in processing domain of {sender}: {problem}",
-        SpfResult.TEMPERROR: f"error in processing during lookup of {sender}: {problem}",
-    }
-    return sentences[check.result]
+    return _SENTENCES[check.result].format(sender=check.sender, ip=ip, problem=problem)
+
+
+_SENTENCES = {
+    SpfResult.PASS: "domain of {sender} designates {ip} as permitted sender",
+    SpfResult.FAIL: "domain of {sender} does not designate {ip} as permitted sender",
+    SpfResult.SOFTFAIL: (
+        "domain of transitioning {sender} does not designate {ip} as permitted sender"
+    ),
+    SpfResult.NEUTRAL: "{ip} is neither permitted nor denied by domain of {sender}",
+    SpfResult.NONE: "domain of {sender} does not designate permitted sender hosts",
+    SpfResult.PERMERROR: "permanent error in processing domain of {sender}: {problem}",
+    SpfResult.TEMPERROR: "error in processing during lookup of {sender}: {problem}",
+}
 
 
 def _value(text: str) -> str:
     # RFC 7208 §9.1 key-value-pair = key [CFWS] "=" ( dot-atom / quoted-string ).
-    text = _CONTROL.sub("", text)
+    text = without_controls(text)
     if _DOT_ATOM.fullmatch(text):
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _comment_text(text: str) -> str:
-    # RFC 5322 §3.2.2: "(", ")" and "\" in a comment are written as quoted-pairs.
-    text = _CONTROL.sub("", text)
-    return re.sub(r"([()\\])", r"\\\1", text)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import ipaddress
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -85,8 +86,9 @@ class SpfLimits:
     """MX names one ``mx`` may look at; more is a permerror."""
     ptr_names: int = 10
     """PTR names one ``ptr`` or ``%{p}`` looks at; the rest are ignored."""
-    time_budget: float = 20.0
-    """Seconds for the whole evaluation ("SHOULD allow at least 20 seconds")."""
+    time_budget: float | None = 20.0
+    """Seconds for the whole evaluation ("SHOULD allow at least 20 seconds"); None when
+    the caller bounds the time itself (the inbound checks, by ``mailauth.timeout``)."""
 
 
 DEFAULT_LIMITS = SpfLimits()
@@ -137,10 +139,13 @@ _QUALIFIER_RESULTS = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def client_address(ip: str) -> IpAddress:
     """The <ip> as evaluated: IPv4-mapped IPv6 addresses become IPv4 (RFC 7208 §5).
 
-    Raises ``ValueError`` for text that is not an IP address.
+    Raises ``ValueError`` for text that is not an IP address. Remembered for the last 1,024
+    addresses: one message asks for its client's several times (SPF for HELO and MAIL
+    FROM, iprev, the header fields), and ``ipaddress`` takes microseconds per parse.
     """
     address = ipaddress.ip_address(ip)
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
@@ -148,12 +153,20 @@ def client_address(ip: str) -> IpAddress:
     return address
 
 
+@functools.lru_cache(maxsize=1024)
+def client_address_text(ip: str) -> str:
+    """:func:`client_address` as text (``ipaddress`` formats it anew on every ``str()``)."""
+    return str(client_address(ip))
+
+
+@functools.lru_cache(maxsize=1024)
 def identity_problem(domain: str) -> str | None:
     """Why ``domain`` cannot be checked as an identity, or None (RFC 7208 §4.3).
 
     Besides the DNS limits (labels of 1 to 63 octets, 253 in all, at least two labels), an
     identity is a fully qualified domain of letters, digits and hyphens in A-labels
     (RFC 5321 §2.3.5, RFC 5890): an address literal or a bare IP address is not one.
+    Remembered for the last 1,024 names (asked twice per HELO check).
     """
     problem = name_problem(domain)
     if problem is not None:
@@ -203,13 +216,19 @@ async def check_host(
         limits=limits,
         timestamp=int(clock.now()),
     )
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limits.time_budget
+    deadline = None
     try:
-        # RFC 7208 §4.6.4: a limit on the elapsed time; exceeding it "SHOULD be temperror".
-        async with asyncio.timeout_at(deadline):
+        if limits.time_budget is None:  # the caller bounds the time: no timer of our own
             verdict = await evaluation.check_host(domain)
+        else:
+            # RFC 7208 §4.6.4: a limit on the elapsed time; exceeding it "SHOULD be
+            # temperror".
+            deadline = asyncio.get_running_loop().time() + limits.time_budget
+            async with asyncio.timeout_at(deadline):
+                verdict = await evaluation.check_host(domain)
     except TimeoutError:
+        if limits.time_budget is None:  # not our timer
+            raise
         problem = f"SPF evaluation took more than {limits.time_budget:g} s"
         return SpfOutcome(SpfResult.TEMPERROR, domain, problem=problem)
     except _TempError as error:
@@ -374,7 +393,7 @@ class _Evaluation:
 
     # -- explanation (RFC 7208 §6.2) -------------------------------------------------------
 
-    async def explain(self, verdict: _Verdict, default: str, deadline: float) -> str:
+    async def explain(self, verdict: _Verdict, default: str, deadline: float | None) -> str:
         """The explanation of a "fail": the exp= text when usable, else ``default``."""
         if verdict.explanation is not None:
             try:

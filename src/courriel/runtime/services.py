@@ -21,6 +21,7 @@ from courriel.mailstore.service import MailStore
 from courriel.net.limits import ConnectionCounter
 from courriel.pop3.state import MaildropLocks
 from courriel.queue.service import OutboundQueue
+from courriel.spam.service import SpamFilter
 from courriel.storage.changebus import InProcessChangeBus
 from courriel.storage.sqlite import EmbeddedStore, open_embedded_store
 
@@ -44,6 +45,9 @@ class Services:
     listener (``limits.max_connections_per_account``)."""
     resolver: Resolver
     """DNS for everything that asks (inbound checks, outbound routing): ``dns.resolver``."""
+    spam: SpamFilter
+    """The spam filter: ``check`` scores inbound mail, ``train_from_feedback`` learns from
+    Junk moves, ``record_correspondent`` from submission, plus the allow and block lists."""
     maildrop_locks: MaildropLocks = field(default_factory=MaildropLocks)
     """POP3 sessions in TRANSACTION, shared by every POP3 listener (RFC 2449 [IN-USE])."""
 
@@ -131,6 +135,7 @@ def open_services(
         delivery,
         ConnectionCounter(config.limits.max_connections_per_account),
         resolver,
+        SpamFilter(store.spam, config.spam, resolver=resolver, clock=clock),
     )
 
 

@@ -32,6 +32,7 @@ from courriel.storage.records import (
     AttemptResult,
     BanRecord,
     Changes,
+    ClassifierCounts,
     CopyResult,
     DeliveryJob,
     DeliveryOutcome,
@@ -51,7 +52,9 @@ from courriel.storage.records import (
     QueuedRecipient,
     QueueRecipientInput,
     RenderedMessage,
+    SenderReputation,
     SpamFeedback,
+    SpamListEntry,
     TotpRecord,
     Usage,
 )
@@ -564,6 +567,86 @@ class QueueRepo(Protocol):
     async def delete(self, message_id: int) -> QueuedMessage | None:
         """Remove a message and its recipients; returns it (its file is the caller's to
         remove), or None."""
+        ...
+
+
+class SpamRepo(Protocol):
+    """The spam filter's memory: each account's classifier counts and the content it
+    trained, server-wide sender reputation, the people each account wrote to, and each
+    account's allow and block lists. Tokens, senders, addresses and entries arrive
+    normalised (lower case) from the caller; the repository compares them exactly. An
+    account's rows go with the account."""
+
+    async def classifier_counts(self, account_id: int, tokens: Sequence[str]) -> ClassifierCounts:
+        """The numbers of spam and ham messages the account trained, and the counts of
+        those ``tokens`` it has seen (tokens never trained are left out), from one
+        consistent read. An account that never trained has zeros and no tokens."""
+        ...
+
+    async def train(
+        self,
+        account_id: int,
+        sha256: str,
+        verdict: str,
+        tokens: Sequence[str],
+        senders: Sequence[str],
+        now: float,
+    ) -> str:
+        """Train the account on one message, content ``sha256``, as ``verdict`` (``"spam"``
+        or ``"ham"``), in one transaction: each distinct token's count and the message
+        count of that verdict go up by one, and each of ``senders`` gets a report of that
+        verdict. Content already trained as ``verdict`` changes nothing (``"unchanged"``);
+        content trained as the other verdict is untrained first, with the same tokens and
+        senders (``"retrained"``); else ``"trained"``. Raises ``ValueError`` for another
+        verdict."""
+        ...
+
+    async def untrain(
+        self, account_id: int, sha256: str, tokens: Sequence[str], senders: Sequence[str]
+    ) -> bool:
+        """Undo ``train`` for content ``sha256`` (counts never go below zero, token rows
+        left at zero are deleted); False, changing nothing, when it was not trained."""
+        ...
+
+    async def record_senders(self, senders: Sequence[str], now: float) -> None:
+        """Count one message seen from each of ``senders`` (duplicates count once)."""
+        ...
+
+    async def sender_reputation(self, senders: Sequence[str]) -> dict[str, SenderReputation]:
+        """What is known of these senders, by sender; unknown ones are left out."""
+        ...
+
+    async def record_correspondents(
+        self, account_id: int, addresses: Sequence[str], now: float
+    ) -> None:
+        """Remember that the account wrote to these addresses (a count per address).
+        Raises ``NotFound`` for an unknown account."""
+        ...
+
+    async def known_correspondents(self, account_id: int, addresses: Sequence[str]) -> set[str]:
+        """Those of ``addresses`` the account wrote to."""
+        ...
+
+    async def set_list_entry(
+        self, account_id: int, entry: str, kind: str, now: float
+    ) -> SpamListEntry:
+        """Put ``entry`` (an address or ``@domain``) on the account's ``kind`` list
+        (``"allow"`` or ``"block"``), taking it off the other list; an entry already on
+        that list keeps its date. Raises ``NotFound`` (account) or ``ValueError`` (kind)."""
+        ...
+
+    async def remove_list_entry(self, account_id: int, entry: str, kind: str) -> bool:
+        """Take ``entry`` off the account's ``kind`` list; False when it was not on it."""
+        ...
+
+    async def list_entries(self, account_id: int) -> list[SpamListEntry]:
+        """The account's entries: allow list first, then block list, each by entry."""
+        ...
+
+    async def matching_list_entries(
+        self, account_id: int, entries: Sequence[str]
+    ) -> list[SpamListEntry]:
+        """The account's entries that are among ``entries``, in the order of ``list_entries``."""
         ...
 
 

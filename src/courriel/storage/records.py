@@ -485,3 +485,43 @@ class AttemptResult:
     error: str | None = None
     host: str | None = None
     next_attempt: float | None = None
+
+
+# -- the spam filter (issue 7): classifier counts, sender reputation, allow and block lists --
+
+ALLOW = "allow"
+BLOCK = "block"
+LIST_KINDS = (ALLOW, BLOCK)
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifierCounts:
+    """What one account's classifier knows about some tokens: how many spam and ham
+    messages it was trained on, and for each token asked about that it has seen, in how
+    many of them it appeared, as ``(spam, ham)``."""
+
+    spam_messages: int
+    ham_messages: int
+    tokens: dict[str, tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class SenderReputation:
+    """Server-wide counts for a sender, an address or ``@domain``: messages scored from it
+    (``seen``) and users' reports on its messages (``spam``, ``ham``)."""
+
+    sender: str
+    seen: int
+    spam: int
+    ham: int
+    last_seen: float
+
+
+@dataclass(frozen=True, slots=True)
+class SpamListEntry:
+    """An account's allow or block list entry: an address, or ``@domain``."""
+
+    account_id: int
+    entry: str
+    kind: str
+    created: float

@@ -23,7 +23,9 @@ from courriel.config.kinds import (
     Hostname,
     Integer,
     NetworkList,
+    Number,
     Text,
+    WeightedDomainList,
 )
 from courriel.config.schema import OPTIONS, SECTIONS
 
@@ -91,6 +93,8 @@ def test_each_kind_matches_the_annotation_of_its_field() -> None:
         NetworkList: tuple[str, ...],
         DomainList: tuple[str, ...],
         Text: str,
+        Number: float,
+        WeightedDomainList: tuple[tuple[str, float], ...],
     }
     for top in SECTIONS:
         for section in top.walk():

@@ -1,26 +1,25 @@
 """Our DKIM signatures verify with an independent verifier: OpenDKIM's ``opendkim-testmsg``.
 
 dkimpy is both our signer and our verifier, so a mistake shared by both would go unseen;
-OpenDKIM (libopendkim, C, Debian's ``opendkim-tools``) is a separate implementation. It asks
-real DNS for the keys, so each run happens in fresh network and mount namespaces where a
-stub DNS server on 127.0.0.1 serves the records ``dkimkeys`` tells the operator to publish,
-split into 255-byte strings as in a zone file (``dkim_opendkim_runner.py``).
+OpenDKIM (libopendkim, C, Debian's ``opendkim-tools``) is a separate implementation. Each run
+happens in fresh network and mount namespaces where a stub DNS server serves the records
+``dkimkeys`` tells the operator to publish, split into 255-byte strings as in a zone file
+(``support.opendkim``). ``tests/integration/test_outbound_signing.py`` does the same with
+mail sent through a real server.
 """
 
 from __future__ import annotations
 
-import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from courriel.mailauth.dkimkeys import DkimKey, DkimKeySet, generate_dkim_keys
 from courriel.mailauth.dkimsign import sign_dkim
+from support.opendkim import SKIP_REASON, opendkim_available
+from support.opendkim import opendkim_verify as run_opendkim
 
-RUNNER = Path(__file__).with_name("dkim_opendkim_runner.py")
 DOMAIN = "example.test"
 MESSAGE = (
     b"From: Alice <alice@example.test>\r\n"
@@ -37,19 +36,7 @@ MESSAGE = (
 )
 
 
-def _isolation_available() -> bool:
-    if shutil.which("opendkim-testmsg") is None or shutil.which("unshare") is None:
-        return False
-    probe = subprocess.run(
-        ["unshare", "--net", "--mount", "--", "true"], capture_output=True, check=False
-    )
-    return probe.returncode == 0
-
-
-pytestmark = pytest.mark.skipif(
-    not _isolation_available(),
-    reason="needs opendkim-testmsg (scripts/debian-packages.txt) and unshare with privileges",
-)
+pytestmark = pytest.mark.skipif(not opendkim_available(), reason=SKIP_REASON)
 
 
 @pytest.fixture(scope="module")
@@ -60,18 +47,8 @@ def keys() -> DkimKeySet:
 def opendkim_verify(
     message: bytes, published: list[DkimKey], tmp_path: Path
 ) -> subprocess.CompletedProcess[bytes]:
-    records = tmp_path / "records.json"
-    records.write_text(
-        json.dumps({key.record_name(DOMAIN): list(key.txt_strings()) for key in published})
-    )
-    eml = tmp_path / "message.eml"
-    eml.write_bytes(message)
-    return subprocess.run(
-        ["unshare", "--net", "--mount", "--", sys.executable, str(RUNNER), str(records), str(eml)],
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
+    records = {key.record_name(DOMAIN): key.txt_strings() for key in published}
+    return run_opendkim(message, records, tmp_path)
 
 
 @pytest.mark.parametrize("which", ["rsa", "ed25519"])

@@ -343,6 +343,11 @@ async def test_several_from_domains_cannot_hide_a_failing_one(resolver: StaticRe
         assert verdict.result.properties == (("header.from", "example.com"),)
         assert verdict.decision.disposition == "reject"
         assert "2 From domains" in (verdict.result.reason or "")
+    twice = await evaluate_dmarc(
+        message_from("a@example.com", "b@example.com"), NO_SPF, NO_DKIM, resolver
+    )
+    assert twice.result.result == "fail"
+    assert "1 From domains in 2 From field(s)" in (twice.result.reason or "")
     both_pass = await evaluate_dmarc(
         message_from("a@example.com", "b@mail.example.com"),
         spf("pass", "bounce@example.com"),

@@ -172,6 +172,44 @@ async def test_a_failing_check_is_temperror_and_logged(caplog: pytest.LogCapture
     assert "resolver bug" in caplog.text
 
 
+class PtrFirstResolver(StaticResolver):
+    """Answers TXT queries only once the client's PTR has been asked, and remembers the
+    task that asked each query: SPF can finish only if iprev runs beside it."""
+
+    def __init__(self, zones: Mapping[str, Mapping[str, Sequence[str]]]) -> None:
+        super().__init__(zones)
+        self.ptr_asked = asyncio.Event()
+        self.tasks: dict[str, asyncio.Task[object] | None] = {}
+
+    async def txt(self, name: str) -> list[str]:
+        self.tasks[f"TXT {name}"] = asyncio.current_task()
+        await self.ptr_asked.wait()
+        return await super().txt(name)
+
+    async def ptr(self, ip: str) -> list[str]:
+        self.tasks[f"PTR {ip}"] = asyncio.current_task()
+        self.ptr_asked.set()
+        return await super().ptr(ip)
+
+
+async def test_iprev_runs_beside_spf_while_spf_waits_for_dns() -> None:
+    resolver = PtrFirstResolver(ZONES)
+    settings = MailauthSettings(timeout=2.0)
+    verdict = await asyncio.wait_for(
+        check(message("sender.example"), "news@sender.example", resolver, settings), timeout=30
+    )
+    assert verdict.summary() == "spf=pass dkim=none dmarc=pass arc=none iprev=pass"
+    assert resolver.tasks[f"PTR {CLIENT}"] is not asyncio.current_task()
+
+
+async def test_checks_answered_at_once_need_no_task_of_their_own() -> None:
+    resolver = PtrFirstResolver(ZONES)
+    resolver.ptr_asked.set()  # nothing waits: every answer is at hand
+    verdict = await check(message("sender.example"), "news@sender.example", resolver)
+    assert verdict.summary() == "spf=pass dkim=none dmarc=pass arc=none iprev=pass"
+    assert set(resolver.tasks.values()) == {asyncio.current_task()}
+
+
 # -- ARC: a mailing list that breaks DKIM, and the trusted-sealer override ---------------------
 
 

@@ -228,7 +228,24 @@ async def test_time_budget_gives_temperror() -> None:
 
 
 def test_default_budget_is_at_least_20_seconds() -> None:
-    assert SpfLimits().time_budget >= 20  # RFC 7208 §4.6.4
+    budget = SpfLimits().time_budget
+    assert budget is not None and budget >= 20  # RFC 7208 §4.6.4
+
+
+async def test_without_a_budget_the_caller_bounds_the_time() -> None:
+    """``time_budget=None``: no timer of SPF's own; the caller's deadline ends the wait,
+    and with it the evaluation (the inbound checks bound it by ``mailauth.timeout``)."""
+    check = check_host(
+        "192.0.2.1",
+        "example.org",
+        "alice@example.org",
+        helo="h.test",
+        resolver=SilentResolver(),
+        limits=SpfLimits(time_budget=None),
+    )
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.05):
+            await check
 
 
 async def test_invalid_client_ip_is_a_programming_error(resolver: StaticResolver) -> None:

@@ -21,6 +21,7 @@ from courriel.storage.sqlite.mail import SqliteMailRepo
 from courriel.storage.sqlite.queue import SqliteQueueRepo
 from courriel.storage.sqlite.search import register_functions
 from courriel.storage.sqlite.security import SqliteSecurityRepo
+from courriel.storage.sqlite.spam import SqliteSpamRepo
 
 DEFAULT_INLINE_LIMIT = 128 * 1024
 
@@ -36,6 +37,7 @@ class EmbeddedStore:
     queue: SqliteQueueRepo
     blobs: FileBlobStore
     inline_limit: int
+    spam: SqliteSpamRepo
 
     def close(self) -> None:
         self.engine.close()
@@ -72,4 +74,5 @@ def open_embedded_store(
         SqliteQueueRepo(engine),
         blobs,
         inline_limit,
+        SqliteSpamRepo(engine),
     )

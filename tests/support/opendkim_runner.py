@@ -3,7 +3,7 @@
 Usage (inside fresh network and mount namespaces, so nothing here touches the machine's own
 network or resolver)::
 
-    unshare --net --mount -- python dkim_opendkim_runner.py RECORDS.json MESSAGE.eml
+    unshare --net --mount -- python opendkim_runner.py RECORDS.json MESSAGE.eml
 
 ``RECORDS.json`` maps a name to its TXT strings (a long record as several strings, as in a
 zone file). The runner brings the namespace's loopback up, bind-mounts a resolv.conf naming

@@ -1,0 +1,103 @@
+"""Domain names as the rules compare them: organisational domains, real top-level
+domains, scripts mixed in one label, and digit-for-letter lookalikes.
+
+- :func:`same_organisation`: two names under one registered domain (RFC 7489 §3.2's
+  organisational domain, from the public suffix list ``mailauth.dmarc`` already loads), so
+  ``mail.example.org`` and ``news.example.org`` are one sender.
+- :func:`has_known_suffix`: ``paypal.com`` ends in a real public suffix, ``report.pdf`` does
+  not, which keeps file names in link texts from looking like domains.
+- :func:`mixed_script_label`: a label whose letters come from several scripts, such as
+  Latin ``p`` and ``l`` around a Cyrillic ``а`` (the IDN homograph attack, Unicode TR #39
+  §5.1 "mixed-script confusables"). Only the mixing is detected; whole-script lookalikes and
+  brand lists are out of scope.
+- :func:`lookalike_of`: the sender's domain written with digits for letters (``examp1e``,
+  ``rnicrosoft``) of one of the recipient's own domains.
+
+Must not: look anything up in DNS.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+
+from courriel.mail.address import domain_to_unicode
+from courriel.mailauth.dmarc import _public_suffixes, organizational_domain
+
+# Scripts that legitimately share a label with Latin letters or with each other: Japanese
+# mixes Han, Hiragana and Katakana (and Latin), Korean Han and Hangul (Unicode TR #39 §5.1,
+# "Highly Restrictive").
+_COMPATIBLE = (
+    frozenset({"LATIN", "CJK", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "CJK", "HANGUL"}),
+    frozenset({"LATIN", "CJK", "BOPOMOFO"}),
+)
+_RESERVED_TOP_LEVEL = frozenset({"test", "example", "invalid"})
+# Digits and letter pairs that read as a letter; compared after lower-casing.
+_LOOKALIKE_SEQUENCES = (("rn", "m"), ("vv", "w"), ("cl", "d"))
+_LOOKALIKE_CHARACTERS = str.maketrans(
+    {"0": "o", "1": "l", "i": "l", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "$": "s"}
+)
+
+
+def same_organisation(first: str, second: str) -> bool:
+    """Whether two domain names share their organisational domain."""
+    return organizational_domain(first) == organizational_domain(second)
+
+
+def has_known_suffix(domain: str) -> bool:
+    """Whether ``domain`` has a label in front of a suffix of the public suffix list, or of
+    a top-level name reserved for tests and examples (RFC 2606 §2), which behave alike."""
+    name = domain.strip().rstrip(".").lower()
+    if "." not in name:
+        return False
+    if name.rpartition(".")[2] in _RESERVED_TOP_LEVEL:
+        return True
+    return _public_suffixes().publicsuffix(name, accept_unknown=False) is not None
+
+
+def _script(character: str) -> str | None:
+    """The script of a letter, from its Unicode name (``CYRILLIC SMALL LETTER A`` →
+    ``CYRILLIC``); None for digits, hyphens and other shared characters."""
+    if not character.isalpha():
+        return None
+    name = unicodedata.name(character, "")
+    return name.split(" ", 1)[0] if name else None
+
+
+def label_scripts(label: str) -> set[str]:
+    """The scripts of the letters of one label."""
+    return {script for script in map(_script, label) if script is not None}
+
+
+def mixed_script_label(domain: str) -> str | None:
+    """The first label of ``domain`` (A-labels decoded) whose letters mix scripts that do
+    not belong together, or None."""
+    for label in domain_to_unicode(domain).split("."):
+        if label.isascii():
+            continue
+        scripts = label_scripts(label)
+        if len(scripts) > 1 and not any(scripts <= allowed for allowed in _COMPATIBLE):
+            return label
+    return None
+
+
+def skeleton(domain: str) -> str:
+    """``domain`` with lookalike digits and letter pairs replaced by the letter they imitate:
+    ``examp1e.com`` and ``example.com`` have the same skeleton."""
+    text = domain.lower()
+    for sequence, letter in _LOOKALIKE_SEQUENCES:
+        text = text.replace(sequence, letter)
+    return text.translate(_LOOKALIKE_CHARACTERS)
+
+
+def lookalike_of(domain: str, protected: Iterable[str]) -> str | None:
+    """The first of ``protected`` (the recipient's own domains) that ``domain`` imitates:
+    another organisational domain with the same skeleton. None when it imitates none."""
+    sender = organizational_domain(domain)
+    sender_skeleton = skeleton(sender)
+    for candidate in protected:
+        own = organizational_domain(candidate)
+        if own != sender and skeleton(own) == sender_skeleton:
+            return own
+    return None

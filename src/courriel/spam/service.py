@@ -1,0 +1,145 @@
+"""``SpamFilter``: the spam filter as one domain service, built once in ``runtime``.
+
+It holds the ``SpamRepo`` port, the resolver, the ``[spam]`` settings and the DNS
+blocklist cache, and offers what the rest of courriel calls:
+
+- :meth:`SpamFilter.check` — the delivery pipeline's entry point: score a message for its
+  recipient accounts (``verdict.score``) and count it in its sender's reputation;
+- :meth:`SpamFilter.train_from_feedback` — housekeeping: train on users' Junk moves;
+- :meth:`SpamFilter.record_correspondent` — submission: the account wrote to someone;
+- the allow and block list operations the CLI (and later the web UI) use.
+
+Must not: decide where mail goes (the pipeline turns the verdict into a mailbox or a
+refusal) or touch the mail store itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Sequence
+
+from courriel.core.clock import Clock, SystemClock
+from courriel.dns.resolver import Resolver
+from courriel.mail.message import ParsedMessage
+from courriel.mailauth.results import MethodResult
+from courriel.spam.dnsbl import DnsblCache
+from courriel.spam.lists import normalize_entry
+from courriel.spam.reputation import sender_keys
+from courriel.spam.training import FeedbackSource, TrainingSummary, train_from_feedback
+from courriel.spam.verdict import ScoredMessage, SpamSettings, score
+from courriel.storage.ports import SpamRepo
+from courriel.storage.records import ALLOW, BLOCK, SpamListEntry
+
+log = logging.getLogger("courriel.spam")
+
+
+class SpamFilter:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        repo: SpamRepo,
+        settings: SpamSettings,
+        *,
+        resolver: Resolver | None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.repo = repo
+        self.settings = settings
+        self.resolver = resolver
+        self.clock = clock or SystemClock()
+        self.dnsbl_cache = DnsblCache(self.clock)
+
+    async def check(
+        self,
+        raw: bytes,
+        *,
+        account_ids: Sequence[int],
+        auth_results: Sequence[MethodResult] | None,
+        client_ip: str | None,
+        mail_from: str = "",
+        recipient_domains: Collection[str] = (),
+        parsed: ParsedMessage | None = None,
+        session_id: str | None = None,
+    ) -> ScoredMessage:
+        """Score ``raw`` for ``account_ids`` (see ``verdict.score`` for the arguments),
+        log one line per account, and count the message in its From sender's reputation."""
+        scored = await score(
+            raw,
+            account_ids=account_ids,
+            auth_results=auth_results,
+            client_ip=client_ip,
+            resolver=self.resolver,
+            repo=self.repo,
+            settings=self.settings,
+            mail_from=mail_from,
+            recipient_domains=recipient_domains,
+            dnsbl_cache=self.dnsbl_cache,
+            parsed=parsed,
+        )
+        if not self.settings.enabled:
+            return scored
+        for verdict in scored.verdicts.values():
+            log.info(
+                "[%s] spam score %.1f for account %d: %s (%s)",
+                session_id or "-",
+                verdict.score,
+                verdict.account_id,
+                scored.action_for(verdict.account_id),
+                " ".join(f"{found.name}={found.weight:g}" for found in verdict.hits) or "-",
+            )
+        keys = sender_keys(scored.from_address)
+        if keys:
+            try:
+                await self.repo.record_senders(keys, self.clock.now())
+            except Exception:  # bookkeeping must never cost a message
+                log.exception("could not record the sender %s", scored.from_address)
+        return scored
+
+    async def train_from_feedback(
+        self, source: FeedbackSource, *, max_reports: int = 10_000
+    ) -> TrainingSummary:
+        """Train every owner's classifier on the pending Junk-move reports of ``source``
+        (the ``MailStore``) and consume them."""
+        return await train_from_feedback(
+            source, self.repo, clock=self.clock, max_reports=max_reports
+        )
+
+    async def record_correspondent(self, account_id: int, address: str) -> None:
+        """The account sent mail to ``address``: its mail to the account is trusted more."""
+        await self.record_correspondents(account_id, [address])
+
+    async def record_correspondents(self, account_id: int, addresses: Sequence[str]) -> None:
+        """``record_correspondent`` for several recipients of one message at once."""
+        normalized = [
+            address.strip().lower() for address in addresses if "@" in address.strip()[1:]
+        ]
+        if normalized:
+            await self.repo.record_correspondents(account_id, normalized, self.clock.now())
+
+    # -- allow and block lists ------------------------------------------------------------
+
+    async def allow(self, account_id: int, entry: str) -> SpamListEntry:
+        """Put an address or ``@domain`` on the account's allow list (off its block list).
+        Raises ``lists.InvalidEntry`` or ``NotFound`` (account)."""
+        return await self.repo.set_list_entry(
+            account_id, normalize_entry(entry), ALLOW, self.clock.now()
+        )
+
+    async def block(self, account_id: int, entry: str) -> SpamListEntry:
+        """Put an address or ``@domain`` on the account's block list (off its allow list)."""
+        return await self.repo.set_list_entry(
+            account_id, normalize_entry(entry), BLOCK, self.clock.now()
+        )
+
+    async def unallow(self, account_id: int, entry: str) -> bool:
+        """Take an entry off the allow list; False when it was not there."""
+        return await self.repo.remove_list_entry(account_id, normalize_entry(entry), ALLOW)
+
+    async def unblock(self, account_id: int, entry: str) -> bool:
+        """Take an entry off the block list; False when it was not there."""
+        return await self.repo.remove_list_entry(account_id, normalize_entry(entry), BLOCK)
+
+    async def list_entries(self, account_id: int) -> list[SpamListEntry]:
+        """The account's allow list, then its block list."""
+        return await self.repo.list_entries(account_id)

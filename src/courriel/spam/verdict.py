@@ -1,0 +1,312 @@
+"""The spam score of one incoming message for each recipient account, the action it leads
+to, and the header fields that explain it.
+
+:func:`score` reads the message once (``features``), runs the header, structure and
+authentication rules (``rules``) and the DNS blocklists (``dnsbl``) once, looks up the From
+sender's reputation (``reputation``), then for each recipient account adds what is
+personal: its classifier (``classifier``), whether it wrote to the sender, and its allow and
+block lists (``lists``). The sum of the weights is the score; the thresholds of ``[spam]``
+turn it into an action:
+
+- ``reject``: score >= ``reject_score`` (when not 0): refuse at the end of DATA, ``550
+  5.7.1``;
+- ``junk``: score >= ``junk_score``: deliver into the Junk mailbox;
+- ``headers``: deliver normally, with the explanation;
+- ``none``: the filter is off; nothing to add.
+
+Every scored message carries ``X-Spam-Score``, ``X-Spam-Status`` (``Yes, score=7.3,
+required=5.0`` — the form mail clients already filter on) and ``X-Spam-Report``, one folded
+line per rule that fired with its weight and what it found. A message for several accounts
+may get several verdicts; :class:`ScoredMessage` groups the accounts whose header fields
+are the same (the content is stored once per group) and refuses the transaction only when
+every account's verdict is ``reject`` (the others' reject becomes junk).
+
+Must not: store the message, answer SMTP, or write to the store (``service.SpamFilter``
+records what scoring saw).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from courriel.dns.resolver import Resolver
+from courriel.mail.compose import header_lines
+from courriel.mail.headers import find_header_end, split_header_fields
+from courriel.mail.message import ParsedMessage
+from courriel.mailauth.results import MethodResult
+from courriel.spam.classifier import bayes_hit, classify
+from courriel.spam.dnsbl import DnsblCache, DnsblZone, check_dnsbl
+from courriel.spam.features import MessageFeatures, read_features
+from courriel.spam.lists import candidate_entries, list_hits
+from courriel.spam.reputation import correspondent_hits, reputation_hits, sender_keys
+from courriel.spam.rules import RuleContext, run_rules
+from courriel.spam.tokens import tokenize
+from courriel.spam.weights import Hit
+from courriel.storage.ports import SpamRepo
+
+Action = Literal["none", "headers", "junk", "reject"]
+
+SCORE_FIELD = "X-Spam-Score"
+STATUS_FIELD = "X-Spam-Status"
+REPORT_FIELD = "X-Spam-Report"
+#: The fields this filter writes; copies a sender wrote are removed before delivery.
+SPAM_FIELDS = (SCORE_FIELD, STATUS_FIELD, REPORT_FIELD)
+# Characters of one rule's description in the report (details come from the message).
+_MAX_DESCRIPTION = 200
+# Report lines are wrapped to this width (plus the tab that folds them).
+_WRAP = 76
+_CONTINUATION = "\r\n\t    "
+
+
+class SpamSettings(Protocol):
+    """What :func:`score` reads from the ``[spam]`` settings."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    @property
+    def junk_score(self) -> float: ...
+
+    @property
+    def reject_score(self) -> float: ...
+
+    @property
+    def dnsbl_zones(self) -> Sequence[tuple[str, float]]: ...
+
+    @property
+    def dnsbl_timeout(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SpamVerdict:
+    """One account's verdict: the score, the thresholds, the action and every hit."""
+
+    account_id: int
+    score: float
+    junk_score: float
+    reject_score: float
+    action: Action
+    hits: tuple[Hit, ...]
+
+    @property
+    def is_spam(self) -> bool:
+        """At or above the junk threshold (``X-Spam-Status: Yes``)."""
+        return self.action in ("junk", "reject")
+
+    def header_fields(self) -> list[tuple[str, str]]:
+        """``X-Spam-Score``, ``X-Spam-Status`` and the folded ``X-Spam-Report``; none when
+        the filter is off."""
+        if self.action == "none":
+            return []
+        score = f"{self.score:.1f}"
+        status = f"{'Yes' if self.is_spam else 'No'}, score={score}, required={self.junk_score:.1f}"
+        ordered = sorted(self.hits, key=lambda found: -found.weight)
+        count = f"{len(ordered)} rule{'s' if len(ordered) != 1 else ''}" if ordered else "no rule"
+        lines = [f"score={score}, required={self.junk_score:.1f}, {count} fired"]
+        for found in ordered:
+            line = f"* {_weight(found.weight):>5} {found.name} {_printable(found.description)}"
+            # RFC 5322 §2.1.1: lines SHOULD stay within 78 characters; a long description
+            # continues on lines indented under the rule's name.
+            lines.append(_CONTINUATION.join(textwrap.wrap(line, _WRAP, break_long_words=False)))
+        # RFC 5322 §2.2.3: a fold is CRLF followed by whitespace; one rule per line.
+        return [
+            (SCORE_FIELD, score),
+            (STATUS_FIELD, status),
+            (REPORT_FIELD, "\r\n\t".join(lines)),
+        ]
+
+    def headers(self) -> bytes:
+        """The header fields as bytes to prepend to the message (``b""`` when off)."""
+        return header_lines(self.header_fields())
+
+
+def _weight(weight: float) -> str:
+    """One decimal, or two when the weight has them (a configured ``3.25``)."""
+    return f"{weight:.1f}" if round(weight, 1) == weight else f"{weight:.2f}"
+
+
+def _printable(text: str) -> str:
+    """A description safe inside a header line: ASCII (other characters escaped, so a
+    Unicode domain shows its code points), no control characters, bounded."""
+    ascii_text = text.encode("ascii", "backslashreplace").decode("ascii")
+    cleaned = "".join(character if " " <= character < "\x7f" else " " for character in ascii_text)
+    if len(cleaned) > _MAX_DESCRIPTION:
+        cleaned = cleaned[: _MAX_DESCRIPTION - 3] + "..."
+    return cleaned
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredMessage:
+    """The verdicts of one message, by account id in the order asked, and what the
+    delivery does with them."""
+
+    verdicts: dict[int, SpamVerdict]
+    from_address: str | None
+    """The From address the reputation was looked up for (``SpamFilter`` records it)."""
+
+    @property
+    def rejected(self) -> bool:
+        """Refuse the whole transaction: every account's verdict is ``reject``."""
+        return bool(self.verdicts) and all(
+            verdict.action == "reject" for verdict in self.verdicts.values()
+        )
+
+    def action_for(self, account_id: int) -> Action:
+        """The account's action once the transaction is accepted: a ``reject`` verdict
+        becomes ``junk`` when another account takes the message."""
+        action = self.verdicts[account_id].action
+        if action == "reject" and not self.rejected:
+            return "junk"
+        return action
+
+    def groups(self) -> list[tuple[bytes, list[int]]]:
+        """The header fields to prepend and the accounts that get them, one entry per
+        distinct set of fields, in the order of the accounts."""
+        grouped: dict[bytes, list[int]] = {}
+        for account_id, verdict in self.verdicts.items():
+            grouped.setdefault(verdict.headers(), []).append(account_id)
+        return list(grouped.items())
+
+    def explanation(self) -> str:
+        """The reply text for a refused message: the score and the strongest rules."""
+        verdict = max(self.verdicts.values(), key=lambda found: found.score)
+        strongest = sorted(verdict.hits, key=lambda found: -found.weight)[:3]
+        names = ", ".join(found.name for found in strongest if found.weight > 0)
+        return f"Message refused as spam (score {verdict.score:.1f}: {names})"
+
+
+def remove_spam_fields(raw: bytes) -> bytes:
+    """``raw`` without the ``X-Spam-*`` fields of :data:`SPAM_FIELDS` in its top-level
+    header: only this server may tell a user what its filter thought."""
+    header_end, _ = find_header_end(raw)
+    names = {name.lower() for name in SPAM_FIELDS}
+    fields = split_header_fields(raw, 0, header_end)
+    forged = [field for field in fields if field.lname in names]
+    if not forged:
+        return raw
+    pieces = []
+    position = 0
+    for field in forged:
+        pieces.append(raw[position : field.start])
+        position = field.end
+    pieces.append(raw[position:])
+    return b"".join(pieces)
+
+
+def _action(total: float, settings: SpamSettings) -> Action:
+    if settings.reject_score > 0 and total >= settings.reject_score:
+        return "reject"
+    if total >= settings.junk_score:
+        return "junk"
+    return "headers"
+
+
+async def _account_hits(
+    account_id: int,
+    features: MessageFeatures,
+    tokens: Sequence[str],
+    context: RuleContext,
+    mail_from: str,
+    repo: SpamRepo,
+) -> list[Hit]:
+    sender = features.from_address
+    from_address = sender.addr_spec.lower() if sender is not None and sender.domain else None
+    candidates = candidate_entries([address for address in (from_address, mail_from) if address])
+    counts, known, matches = await asyncio.gather(
+        repo.classifier_counts(account_id, tokens),
+        repo.known_correspondents(account_id, [from_address] if from_address else []),
+        repo.matching_list_entries(account_id, candidates),
+    )
+    hits = []
+    classification = classify(tokens, counts)
+    if classification is not None:
+        hits.append(bayes_hit(classification))
+    hits.extend(correspondent_hits(known, from_address, dmarc_failed=context.dmarc_failed))
+    hits.extend(list_hits(matches, dmarc_failed=context.dmarc_failed))
+    return hits
+
+
+async def score(
+    raw: bytes,
+    *,
+    account_ids: Sequence[int],
+    auth_results: Sequence[MethodResult] | None,
+    client_ip: str | None,
+    resolver: Resolver | None,
+    repo: SpamRepo,
+    settings: SpamSettings,
+    mail_from: str = "",
+    recipient_domains: Collection[str] = (),
+    dnsbl_cache: DnsblCache | None = None,
+    parsed: ParsedMessage | None = None,
+) -> ScoredMessage:
+    """Score ``raw`` (the message as received) for each of ``account_ids``.
+
+    ``auth_results``: what ``mailauth.inbound.authenticate`` found (None when the message
+    was not checked); ``client_ip``: the sending server, looked up in the DNS blocklists
+    through ``resolver`` (None skips them); ``mail_from``: the envelope sender, matched
+    against the allow and block lists with the From address; ``recipient_domains``: the
+    local recipients' domains, which lookalike senders imitate. Never raises for a
+    malformed message; DNS trouble only skips the blocklists."""
+    if not settings.enabled:
+        return ScoredMessage(
+            {
+                account_id: SpamVerdict(
+                    account_id, 0.0, settings.junk_score, settings.reject_score, "none", ()
+                )
+                for account_id in account_ids
+            },
+            None,
+        )
+    features = read_features(raw, parsed)
+    context = RuleContext(auth_results, tuple(recipient_domains))
+    shared = run_rules(features, context)
+    tokens = tokenize(features)
+    sender = features.from_address
+    from_address = sender.addr_spec.lower() if sender is not None and sender.domain else None
+    keys = sender_keys(from_address)
+    zones = [DnsblZone(name, weight) for name, weight in settings.dnsbl_zones]
+    if client_ip and zones and resolver is not None:
+        listed = check_dnsbl(
+            client_ip,
+            zones,
+            resolver,
+            dnsbl_cache if dnsbl_cache is not None else DnsblCache(),
+            timeout=settings.dnsbl_timeout,
+        )
+    else:
+        listed = _no_hits()
+    (dnsbl_hits, reputations), personal = await asyncio.gather(
+        asyncio.gather(listed, repo.sender_reputation(keys)),
+        asyncio.gather(
+            *(
+                _account_hits(account_id, features, tokens, context, mail_from, repo)
+                for account_id in account_ids
+            )
+        ),
+    )
+    dmarc = context.result("dmarc")
+    authenticated = dmarc is not None and dmarc.result == "pass"
+    shared.extend(dnsbl_hits)
+    shared.extend(reputation_hits(reputations, keys, authenticated=authenticated))
+    verdicts = {}
+    for account_id, own in zip(account_ids, personal, strict=True):
+        hits = (*shared, *own)
+        total = round(sum(found.weight for found in hits), 1) + 0.0  # no "-0.0"
+        verdicts[account_id] = SpamVerdict(
+            account_id,
+            total,
+            settings.junk_score,
+            settings.reject_score,
+            _action(total, settings),
+            hits,
+        )
+    return ScoredMessage(verdicts, from_address)
+
+
+async def _no_hits() -> list[Hit]:
+    return []
