@@ -19,6 +19,7 @@ allocate per byte: the scans are single compiled regular expressions.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 # Limit for split_header_fields: a header of 1 MB of one-byte fields must not yield a list
@@ -80,6 +81,20 @@ def find_header_end(raw: bytes, start: int = 0, end: int | None = None) -> tuple
         if header_end + 1 == stop:
             return header_end, stop
     return header_end, header_end
+
+
+def without_fields(raw: bytes, fields: Sequence[HeaderField]) -> bytes:
+    """``raw`` without ``fields`` (in order, from :func:`split_header_fields` on ``raw``),
+    byte-exact otherwise: how forged trace fields are removed (RFC 8601 §5)."""
+    if not fields:
+        return raw
+    pieces = []
+    position = 0
+    for field in fields:
+        pieces.append(raw[position : field.start])
+        position = field.end
+    pieces.append(raw[position:])
+    return b"".join(pieces)
 
 
 def split_header_fields(

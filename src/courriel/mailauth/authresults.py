@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 
 from courriel.mail.compose import fold_value, header_lines
-from courriel.mail.headers import find_header_end, split_header_fields
+from courriel.mail.headers import find_header_end, split_header_fields, without_fields
 from courriel.mailauth.fieldtext import comment_text, without_controls
 from courriel.mailauth.results import MethodResult
 
@@ -100,15 +100,7 @@ def remove_forged_results(message: bytes, authserv_id: str) -> bytes:
         and (claimed := read_authserv_id(field.value)) is not None
         and _comparable(claimed) == ours
     ]
-    if not forged:
-        return message
-    pieces = []
-    position = 0
-    for field in forged:
-        pieces.append(message[position : field.start])
-        position = field.end
-    pieces.append(message[position:])
-    return b"".join(pieces)
+    return without_fields(message, forged)
 
 
 def read_authserv_id(value: bytes) -> str | None:

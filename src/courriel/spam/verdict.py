@@ -35,7 +35,7 @@ from typing import Literal, Protocol
 
 from courriel.dns.resolver import Resolver
 from courriel.mail.compose import header_lines
-from courriel.mail.headers import find_header_end, split_header_fields
+from courriel.mail.headers import find_header_end, split_header_fields, without_fields
 from courriel.mail.message import ParsedMessage
 from courriel.mailauth.results import MethodResult
 from courriel.spam.classifier import bayes_hit, classify
@@ -186,15 +186,7 @@ def remove_spam_fields(raw: bytes) -> bytes:
     names = {name.lower() for name in SPAM_FIELDS}
     fields = split_header_fields(raw, 0, header_end)
     forged = [field for field in fields if field.lname in names]
-    if not forged:
-        return raw
-    pieces = []
-    position = 0
-    for field in forged:
-        pieces.append(raw[position : field.start])
-        position = field.end
-    pieces.append(raw[position:])
-    return b"".join(pieces)
+    return without_fields(raw, forged)
 
 
 def _action(total: float, settings: SpamSettings) -> Action:
