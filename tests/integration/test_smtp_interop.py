@@ -66,8 +66,11 @@ def test_swaks_mx_with_starttls_and_pipelining(server: RunningServer) -> None:
     assert "<~  250 2.0.0" in result.stdout
     messages = inbox(server.data, "alice@example.test")
     message = next(m for m in messages if b"swaks over TLS" in m)
-    # Our results above our Received (RFC 8601 §2.1, RFC 7208 §9.1), Return-Path first.
-    assert message.startswith(b"Return-Path: <sender@example.net>\r\nAuthentication-Results: ")
+    # Return-Path first, then the spam filter's fields, then our results above our
+    # Received (RFC 8601 §2.1, RFC 7208 §9.1).
+    assert message.startswith(b"Return-Path: <sender@example.net>\r\nX-Spam-Score: ")
+    assert b"\r\nX-Spam-Status: No, score=" in message
+    assert message.index(b"\r\nX-Spam-Report: ") < message.index(b"\r\nAuthentication-Results: ")
     assert b"\r\nReceived-SPF: none " in message
     assert b"\r\nReceived: from " in message
     assert b"with ESMTPS (TLSv1." in message

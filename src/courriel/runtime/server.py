@@ -6,7 +6,8 @@ the TLS provider for their upgrade, implicit-TLS ones handshake first). SIGTERM 
 stop accepting, give sessions ``STOP_GRACE`` seconds, then close the store (its writer
 finishes every queued write first, so nothing acknowledged is lost). SIGHUP reloads the TLS
 certificate without dropping connections. Housekeeping (content garbage collection, the
-full-text index, the retention purge of Trash and Junk) runs in the background.
+full-text index, the retention purge of Trash and Junk, spam training from users' Junk
+moves) runs in the background.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from courriel.config import Config, EnabledListener, ListenerProtocol
 from courriel.net import Listener, SessionHandler, TlsContextProvider
 from courriel.runtime.outbound import local_failure_handler, make_worker
 from courriel.runtime.services import Services, open_services
+from courriel.spam import TrainingSummary
 
 log = logging.getLogger("courriel.runtime")
 
@@ -33,6 +35,8 @@ TEXT_INDEX_INTERVAL = 0.5
 RETENTION_PURGE_DELAY = 60.0
 """The first retention purge runs this long after start-up, not during it."""
 RETENTION_PURGE_INTERVAL = 3600.0
+SPAM_TRAINING_INTERVAL = 60.0
+"""How often the spam filter learns from the messages users moved into or out of Junk."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ class Server:
             asyncio.create_task(self._collect_garbage_periodically()),
             asyncio.create_task(self._index_text_periodically()),
             asyncio.create_task(self.worker.run()),
+            asyncio.create_task(self._train_spam_periodically()),
         ]
         mailbox = self.config.mailbox
         if mailbox.trash_retention > 0 or mailbox.junk_retention > 0:
@@ -168,6 +173,20 @@ class Server:
                     purged.junk,
                 )
 
+    async def _train_spam_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(SPAM_TRAINING_INTERVAL)
+            await self.train_spam()
+
+    async def train_spam(self) -> TrainingSummary | None:
+        """One training run on the pending Junk-move reports (``SpamFilter`` logs what it
+        trained); None when it failed, logged, and the reports wait for the next run."""
+        try:
+            return await self.services.spam.train_from_feedback(self.services.mailstore)
+        except Exception:
+            log.exception("spam training failed")
+            return None
+
     def reload(self) -> None:
         """SIGHUP: reload the TLS certificate (new handshakes only)."""
         self.tls.reload()  # logs the outcome itself
@@ -181,6 +200,7 @@ class Server:
         self._housekeeping.clear()
         await asyncio.gather(*(listener.stop(grace) for listener in self.listeners))
         self.listeners.clear()
+        await self.services.delivery.wait_for_background()
         await self.services.aclose()
 
 

@@ -113,6 +113,7 @@ def open_services(
         store.queue, config.storage.path / "queue", inline_limit=store.inline_limit, clock=clock
     )
     resolver = make_resolver(config)
+    spam = SpamFilter(store.spam, config.spam, resolver=resolver, clock=clock)
     delivery = DeliveryPipeline(
         directory,
         mailstore,
@@ -121,6 +122,7 @@ def open_services(
         clock=clock,
         resolver=resolver,
         mailauth=config.mailauth,
+        spam=spam,
     )
     return Services(
         config,
@@ -135,7 +137,7 @@ def open_services(
         delivery,
         ConnectionCounter(config.limits.max_connections_per_account),
         resolver,
-        SpamFilter(store.spam, config.spam, resolver=resolver, clock=clock),
+        spam,
     )
 
 

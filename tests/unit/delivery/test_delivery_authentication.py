@@ -102,9 +102,13 @@ async def test_mail_from_another_server_is_checked_and_recorded(services: Servic
     [(mailbox, raw, _)] = stored
     assert mailbox == "INBOX"
     # RFC 5321 §4.4 Return-Path at final delivery; RFC 8601 §2.1 and RFC 7208 §9.1: our
-    # results above our Received; the forged results under our name are gone (§5).
+    # results above our Received; the forged results under our name are gone (§5). The
+    # spam filter's fields go right under Return-Path.
     assert field_names(raw) == [
         "Return-Path",
+        "X-Spam-Score",
+        "X-Spam-Status",
+        "X-Spam-Report",
         "Authentication-Results",
         "Received-SPF",
         "Received",

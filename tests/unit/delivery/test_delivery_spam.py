@@ -1,0 +1,186 @@
+"""The spam filter in delivery (issue 7): mail other servers send over SMTP is scored; a
+reject is refused at the end of DATA, junk is filed into Junk, the rest into INBOX, each
+with its ``X-Spam-*`` fields, and the fields a sender forged are gone. Submissions teach
+the filter the sender's correspondents.
+
+A real SMTP listener on loopback, driven by ``smtplib``; what Bob has is read from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from courriel.config import EnabledListener
+from courriel.delivery.model import Envelope, Recipient, Role
+from courriel.directory.auth import Principal
+from courriel.mail.headers import find_header_end, split_header_fields
+from courriel.net import Listener, TlsContextProvider, make_self_signed
+from courriel.runtime.services import Services
+from courriel.smtp.server.server import smtp_server
+from courriel.spam.rules import GTUBE
+from courriel.storage.records import Flag
+from support.services import temporary_services
+
+FORGED = b"X-Spam-Status: No, score=-100.0, required=5.0\r\nX-Spam-Score: -100.0\r\n"
+
+
+def message(subject: str, text: str, *, sender: str = "Alice <alice@example.org>") -> bytes:
+    return (
+        f"From: {sender}\r\nTo: bob@example.test\r\nSubject: {subject}\r\n"
+        "Date: Sat, 22 Nov 2025 10:00:00 +0000\r\nMessage-ID: <1@example.org>\r\n"
+        f"\r\n{text}\r\n"
+    ).encode()
+
+
+@pytest.fixture
+async def services(tmp_path: Path) -> AsyncIterator[Services]:
+    async with temporary_services(tmp_path / "data") as opened:
+        await opened.directory.add_domain("example.test", dkim=False)
+        await opened.directory.add_account("bob@example.test", None)
+        yield opened
+
+
+@pytest.fixture
+async def mx_port(services: Services, tmp_path: Path) -> AsyncIterator[int]:
+    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    make_self_signed("mail.example.test", certificate, key)
+    tls = TlsContextProvider(certificate, key)
+    enabled = EnabledListener("smtp", "smtp", "starttls", ("127.0.0.1",), 0)
+    listener = Listener("smtp", ["127.0.0.1"], 0, smtp_server(services, tls, enabled).handler)
+    await listener.start()
+    try:
+        yield listener.port
+    finally:
+        await listener.stop(1.0)
+
+
+def send(port: int, raw: bytes) -> tuple[int, bytes]:
+    """One message over SMTP: the reply to the end of DATA."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.ehlo("client.example.org")
+        client.mail("alice@example.org")
+        code, text = client.rcpt("bob@example.test")
+        assert code == 250, text
+        return client.data(raw)
+
+
+async def bobs_mail(services: Services) -> list[tuple[str, bytes, int]]:
+    account = await services.directory.get_account("bob@example.test")
+    found = []
+    for mailbox in await services.mailstore.list_mailboxes(account.id):
+        _, metas = await services.mailstore.snapshot(mailbox.id)
+        records = await services.mailstore.fetch(mailbox.id, [meta.uid for meta in metas])
+        for record, meta in zip(records, metas, strict=True):
+            found.append((mailbox.name, await services.mailstore.read_message(record), meta.flags))
+    return found
+
+
+def fields(raw: bytes) -> list[tuple[str, bytes]]:
+    end, _ = find_header_end(raw)
+    return [
+        (field.name, raw[field.start : field.end].partition(b":")[2].strip())
+        for field in split_header_fields(raw, 0, end)
+    ]
+
+
+async def test_gtube_is_refused_at_the_end_of_data(services: Services, mx_port: int) -> None:
+    code, text = await asyncio.to_thread(send, mx_port, message("test", GTUBE))
+    assert (code, text.split(b" ")[0]) == (550, b"5.7.1")
+    assert b"GTUBE" in text and b"spam" in text
+    assert await bobs_mail(services) == []
+
+
+async def test_clean_mail_goes_to_inbox_with_its_score(services: Services, mx_port: int) -> None:
+    code, _ = await asyncio.to_thread(
+        send, mx_port, FORGED + message("Lunch", "Shall we meet at noon?")
+    )
+    assert code == 250
+    [(mailbox, raw, flags)] = await bobs_mail(services)
+    assert mailbox == "INBOX" and not flags & Flag.JUNK
+    found = fields(raw)
+    names = [name for name, _ in found]
+    # Right under Return-Path, above this hop's Authentication-Results and Received.
+    assert names[:4] == ["Return-Path", "X-Spam-Score", "X-Spam-Status", "X-Spam-Report"]
+    assert names.index("X-Spam-Report") < names.index("Received")
+    values = dict(found)
+    assert values["X-Spam-Status"].startswith(b"No, score=")
+    assert float(values["X-Spam-Score"]) < 5.0
+    # The sender's own fields are gone: exactly one of each, ours.
+    assert names.count("X-Spam-Status") == 1 and names.count("X-Spam-Score") == 1
+    assert b"-100.0" not in raw
+
+
+async def test_likely_spam_goes_to_junk(services: Services, mx_port: int) -> None:
+    # A display name showing another address (2.5), a capitals subject (1.0), an
+    # executable attachment (4.0): between the junk (5) and reject (15) thresholds.
+    raw = (
+        b'From: "support@bank.example" <alice@example.org>\r\nTo: bob@example.test\r\n'
+        b"Subject: URGENT ACCOUNT NOTICE\r\nDate: Sat, 22 Nov 2025 10:00:00 +0000\r\n"
+        b"Message-ID: <2@example.org>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b"--b\r\nContent-Type: text/plain\r\n\r\nSee the attachment.\r\n"
+        b"--b\r\nContent-Type: application/octet-stream\r\n"
+        b'Content-Disposition: attachment; filename="invoice.exe"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n--b--\r\n"
+    )
+    code, _ = await asyncio.to_thread(send, mx_port, FORGED + raw)
+    assert code == 250
+    [(mailbox, stored, flags)] = await bobs_mail(services)
+    assert mailbox == "Junk" and flags & Flag.JUNK
+    values = dict(fields(stored))
+    assert values["X-Spam-Status"].startswith(b"Yes, score=")
+    assert 5.0 <= float(values["X-Spam-Score"]) < 15.0
+    assert b"EXECUTABLE_ATTACHMENT" in values["X-Spam-Report"]
+    assert b"-100.0" not in stored
+
+
+async def test_a_scoring_failure_delivers_without_fields(services: Services) -> None:
+    class Broken(Exception):
+        pass
+
+    async def broken_check(*args: object, **kwargs: object) -> None:
+        raise Broken
+
+    services.spam.check = broken_check  # type: ignore[assignment,method-assign]
+    recipient = await services.delivery.check_recipient(
+        "bob@example.test", role=Role.MX, authenticated=False
+    )
+    assert isinstance(recipient, Recipient)
+    envelope = Envelope(Role.MX, "alice@example.org", (recipient,), "mx.example.org", "192.0.2.1")
+    report = await services.delivery.deliver(envelope, FORGED + message("Hi", "Hello"))
+    assert report.stored == ("bob@example.test",)
+    [(mailbox, raw, _)] = await bobs_mail(services)
+    assert mailbox == "INBOX"
+    assert b"X-Spam-" not in raw  # neither ours nor the forged ones
+
+
+async def test_submission_records_the_correspondents(services: Services) -> None:
+    bob = await services.directory.get_account("bob@example.test")
+    recipients = []
+    for address in ("carol@example.org", "dave@example.net"):
+        checked = await services.delivery.check_recipient(
+            address, role=Role.SUBMISSION, authenticated=True
+        )
+        assert isinstance(checked, Recipient)
+        recipients.append(checked)
+    envelope = Envelope(
+        Role.SUBMISSION,
+        "bob@example.test",
+        tuple(recipients),
+        "laptop",
+        "192.0.2.7",
+        principal=Principal(bob.id, "bob@example.test", "submission", "password"),
+    )
+    raw = message("Hello", "Hi both", sender="Bob <bob@example.test>")
+    report = await services.delivery.deliver(envelope, raw)
+    assert set(report.queued) == {"carol@example.org", "dave@example.net"}
+    await services.delivery.wait_for_background()
+    known = await services.spam.repo.known_correspondents(
+        bob.id, ["carol@example.org", "dave@example.net", "eve@example.org"]
+    )
+    assert known == {"carol@example.org", "dave@example.net"}
