@@ -211,16 +211,18 @@ class AuthService:
         if account.password_hash is None:
             await asyncio.to_thread(self.hasher.dummy_verify, password)
             return await self._fail(protocol, peer_ip, account.address, "no password set")
+        # A cache hit does not renew the entry: argon2id runs again ``ttl`` after the last
+        # full check, however often the client logs in meanwhile.
         if self.verified.matches(account.id, account.password_hash, password):
             matches, needs_rehash = True, False
         else:
             matches, needs_rehash = await asyncio.to_thread(
                 self.hasher.verify, account.password_hash, password
             )
+            if matches and not needs_rehash:
+                self.verified.remember(account.id, account.password_hash, password)
         if not matches:
             return await self._fail(protocol, peer_ip, account.address, "wrong password")
-        if not needs_rehash:
-            self.verified.remember(account.id, account.password_hash, password)
         if account.disabled:
             return self._refuse(protocol, peer_ip, account.address, Outcome.DISABLED)
         if needs_rehash:

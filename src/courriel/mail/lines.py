@@ -18,11 +18,15 @@ __all__ = ["CRLF", "WireSizeCounter", "normalize_line_endings", "wire_size"]
 CRLF = b"\r\n"
 
 
+def _bare_line_breaks(data: bytes) -> int:
+    """Bare LFs and bare CRs in ``data``: each is one octet short of the CRLF it becomes."""
+    return data.count(b"\n") + data.count(b"\r") - 2 * data.count(CRLF)
+
+
 def normalize_line_endings(data: bytes) -> bytes:
     """``data`` with every line break as CRLF (bare LF and bare CR become CRLF); no final
     line break is added. CRLF-only input is returned as is (the same object)."""
-    crlf = data.count(CRLF)
-    if data.count(b"\n") == crlf and data.count(b"\r") == crlf:
+    if not _bare_line_breaks(data):
         return data  # the usual case: stored messages are already CRLF
     return data.replace(CRLF, b"\n").replace(b"\r", b"\n").replace(b"\n", CRLF)
 
@@ -31,10 +35,7 @@ def wire_size(message: bytes) -> int:
     """Octets of ``message`` sent as CRLF lines: every bare LF or bare CR counts as a CRLF,
     and a CRLF is added after a last line that has no line break (RFC 1939 §11: the size
     LIST and STAT announce, before byte-stuffing)."""
-    crlf = message.count(CRLF)
-    bare_lf = message.count(b"\n") - crlf
-    bare_cr = message.count(b"\r") - crlf
-    size = len(message) + bare_lf + bare_cr
+    size = len(message) + _bare_line_breaks(message)
     if message and not message.endswith((b"\n", b"\r")):
         size += len(CRLF)
     return size
@@ -57,7 +58,7 @@ class WireSizeCounter:
         self._last = data[-1:]
         if self._held_cr:
             data = data[:-1]
-        self._size += len(normalize_line_endings(data))
+        self._size += len(data) + _bare_line_breaks(data)
 
     def finish(self) -> int:
         size = self._size + (2 if self._held_cr else 0)  # a final bare CR is sent as CRLF

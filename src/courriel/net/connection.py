@@ -358,7 +358,7 @@ class Connection:
         """
         if timeout is None:
             return await read
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         task = asyncio.current_task()
         assert task is not None
         deadline = self._read_deadline = loop.time() + timeout
@@ -386,7 +386,7 @@ class Connection:
         task = self._timed_read
         if task is None or task.done():
             return  # no read is waiting; the next one arms the timer again
-        loop = asyncio.get_running_loop()
+        loop = self._loop
         if loop.time() < self._read_deadline:
             self._read_timer = loop.call_at(self._read_deadline, self._read_timer_fired)
             return

@@ -66,6 +66,29 @@ class ConnectionCounter(Generic[Key]):
         return len(self._open)
 
 
+class CountedKey(Generic[Key]):
+    """One session's count in a ``ConnectionCounter`` (no counter: nothing is counted): at
+    most one key held, given back once however often ``release`` is called."""
+
+    def __init__(self, counter: ConnectionCounter[Key] | None) -> None:
+        self._counter = counter
+        self._held: Key | None = None
+
+    def claim(self, key: Key) -> bool:
+        """Count ``key``; False (nothing held) when it is at the counter's maximum."""
+        if self._counter is None:
+            return True
+        if not self._counter.try_acquire(key):
+            return False
+        self._held = key
+        return True
+
+    def release(self) -> None:
+        if self._counter is not None and self._held is not None:
+            self._counter.release(self._held)
+            self._held = None
+
+
 class PerIpLimiter:
     """Counts open connections per ``ip_limit_key`` and refuses those over the maximum."""
 

@@ -314,12 +314,8 @@ def from_read_ahead(
     When few are left, the next messages are read in the background meanwhile."""
     read_ahead = maildrop.read_ahead
     taken = read_ahead.take(number)
-    if (
-        taken is not None
-        and session.reading_ahead is None
-        and len(read_ahead.messages) <= READ_AHEAD_LOW
-    ):
-        after = maildrop.read_ahead.last(default=number)
+    if taken is not None and session.reading_ahead is None and len(read_ahead) <= READ_AHEAD_LOW:
+        after = read_ahead.last(default=number)
         batch = next(_batches(_unsent_after(maildrop, after)), None)
         if batch is not None:
             session.reading_ahead = asyncio.create_task(
@@ -351,12 +347,10 @@ async def _read_ahead_in_background(
 async def read_with_read_ahead(
     session: Pop3Session, maildrop: Maildrop, number: int
 ) -> PreparedMessage:
-    """Message ``number`` (smaller than ``READ_CHUNK``), prepared, for RETR or TOP: from
-    what was read ahead (waiting for a background read first), or from one storage read
-    that also brings in the next messages not yet retrieved or marked, which replace the
-    read-ahead. Raises ``NotFound`` when its content is gone."""
-    if (taken := from_read_ahead(session, maildrop, number)) is not None:
-        return taken
+    """Message ``number`` (smaller than ``READ_CHUNK``), prepared, for RETR or TOP once
+    their immediate form found it not read ahead: from a background read under way, or
+    from one storage read that also brings in the next messages not yet retrieved or
+    marked, which replace the read-ahead. Raises ``NotFound`` when its content is gone."""
     if session.reading_ahead is not None:
         # It may be bringing this very message: wait rather than read it twice.
         await asyncio.wait([session.reading_ahead])

@@ -37,7 +37,7 @@ from courriel.directory.saslbridge import SaslRefused, authenticate
 from courriel.mailstore.service import MailStore
 from courriel.net import Connection, ConnectionClosed, LineTooLong, ReadTimeout, TlsContextProvider
 from courriel.net.errors import TlsError
-from courriel.net.limits import ConnectionCounter
+from courriel.net.limits import ConnectionCounter, CountedKey
 from courriel.net.ratelimit import CommandRate
 from courriel.pop3 import handlers
 from courriel.pop3.capabilities import CapabilitySettings
@@ -112,7 +112,7 @@ class Pop3Session:
         self.errors = 0
         self.peer_ip = connection.info.peer_ip
         self._locked_account: int | None = None
-        self._counted_account: int | None = None
+        self._counted_account = CountedKey(settings.account_connections)
         self._pacing = settings.command_rate.bucket() if settings.command_rate else None
         self._verb = ""
         self._output: list[bytes] = []
@@ -140,19 +140,10 @@ class Pop3Session:
 
     def claim_account(self, account_id: int) -> bool:
         """Count this session as one of the account's; False when it has too many."""
-        counter = self.settings.account_connections
-        if counter is None:
-            return True
-        if not counter.try_acquire(account_id):
-            return False
-        self._counted_account = account_id
-        return True
+        return self._counted_account.claim(account_id)
 
     def release_account(self) -> None:
-        counter = self.settings.account_connections
-        if counter is not None and self._counted_account is not None:
-            counter.release(self._counted_account)
-            self._counted_account = None
+        self._counted_account.release()
 
     # -- the loop --------------------------------------------------------------------------
 

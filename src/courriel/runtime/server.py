@@ -17,7 +17,7 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from courriel.config import Config, EnabledListener, ListenerProtocol
@@ -123,60 +123,67 @@ class Server:
         self.services.delivery.on_failures = local_failure_handler(self.services)
         self.worker = make_worker(self.services)
         self._housekeeping = [
-            asyncio.create_task(self._collect_garbage_periodically()),
-            asyncio.create_task(self._index_text_periodically()),
             asyncio.create_task(self.worker.run()),
-            asyncio.create_task(self._train_spam_periodically()),
+            self._every(TEXT_INDEX_INTERVAL, self._index_text, "full-text indexing"),
+            self._every(GARBAGE_COLLECTION_INTERVAL, self._collect_garbage, "garbage collection"),
+            self._every(SPAM_TRAINING_INTERVAL, self.train_spam, "spam training"),
         ]
         mailbox = self.config.mailbox
         if mailbox.trash_retention > 0 or mailbox.junk_retention > 0:
-            self._housekeeping.append(asyncio.create_task(self._purge_expired_periodically()))
+            self._housekeeping.append(
+                self._every(
+                    RETENTION_PURGE_INTERVAL,
+                    self._purge_expired,
+                    "retention purge",
+                    first=RETENTION_PURGE_DELAY,
+                )
+            )
 
-    async def _index_text_periodically(self) -> None:
+    @staticmethod
+    def _every(
+        interval: float,
+        job: Callable[[], Awaitable[object]],
+        name: str,
+        *,
+        first: float | None = None,
+    ) -> asyncio.Task[None]:
+        """A task running ``job`` every ``interval`` seconds (the first time after ``first``,
+        when given) until cancelled; a failure is logged and the next run comes as usual."""
+
+        async def run_periodically() -> None:
+            delay = interval if first is None else first
+            while True:
+                await asyncio.sleep(delay)
+                delay = interval
+                try:
+                    await job()
+                except Exception:
+                    log.exception("%s failed", name)
+
+        return asyncio.create_task(run_periodically(), name=name)
+
+    async def _index_text(self) -> None:
         """Full-text indexing in batches, off the delivery path (see docs/architecture.md)."""
-        while True:
-            await asyncio.sleep(TEXT_INDEX_INTERVAL)
-            try:
-                while await self.services.mailstore.index_text() > 0:
-                    pass
-            except Exception:
-                log.exception("full-text indexing failed")
+        while await self.services.mailstore.index_text() > 0:
+            pass
 
-    async def _collect_garbage_periodically(self) -> None:
-        while True:
-            await asyncio.sleep(GARBAGE_COLLECTION_INTERVAL)
-            try:
-                removed = await self.services.mailstore.collect_garbage(GARBAGE_GRACE)
-            except Exception:
-                log.exception("garbage collection failed")
-            else:
-                if removed:
-                    log.info("garbage collection removed %d unused message bodies", removed)
+    async def _collect_garbage(self) -> None:
+        removed = await self.services.mailstore.collect_garbage(GARBAGE_GRACE)
+        if removed:
+            log.info("garbage collection removed %d unused message bodies", removed)
 
-    async def _purge_expired_periodically(self) -> None:
+    async def _purge_expired(self) -> None:
         """Trash and Junk keep messages ``mailbox.trash_retention`` / ``junk_retention``
         after they entered them; open sessions see the removals as expunges."""
-        delay = RETENTION_PURGE_DELAY
-        while True:
-            await asyncio.sleep(delay)
-            delay = RETENTION_PURGE_INTERVAL
-            try:
-                purged = await self.services.mailstore.purge_expired(
-                    self.config.mailbox.trash_retention, self.config.mailbox.junk_retention
-                )
-            except Exception:
-                log.exception("retention purge failed")
-            else:
-                log.info(
-                    "retention purge removed %d message(s) from Trash and %d from Junk",
-                    purged.trash,
-                    purged.junk,
-                )
-
-    async def _train_spam_periodically(self) -> None:
-        while True:
-            await asyncio.sleep(SPAM_TRAINING_INTERVAL)
-            await self.train_spam()
+        settings = self.config.mailbox
+        purged = await self.services.mailstore.purge_expired(
+            settings.trash_retention, settings.junk_retention
+        )
+        log.info(
+            "retention purge removed %d message(s) from Trash and %d from Junk",
+            purged.trash,
+            purged.junk,
+        )
 
     async def train_spam(self) -> TrainingSummary | None:
         """One training run on the pending Junk-move reports (``SpamFilter`` logs what it

@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from courriel.mail.address import domain_to_unicode
-from courriel.mailauth.dmarc import _public_suffixes, organizational_domain
+from courriel.mailauth.dmarc import organizational_domain, public_suffixes
 
 # Scripts that legitimately share a label with Latin letters or with each other: Japanese
 # mixes Han, Hiragana and Katakana (and Latin), Korean Han and Hangul (Unicode TR #39 §5.1,
@@ -53,7 +53,7 @@ def has_known_suffix(domain: str) -> bool:
         return False
     if name.rpartition(".")[2] in _RESERVED_TOP_LEVEL:
         return True
-    return _public_suffixes().publicsuffix(name, accept_unknown=False) is not None
+    return public_suffixes().publicsuffix(name, accept_unknown=False) is not None
 
 
 def _script(character: str) -> str | None:

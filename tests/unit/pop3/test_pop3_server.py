@@ -143,6 +143,18 @@ class Served:
         [record] = await self.services.mailstore.fetch(self.inbox_id, [uid])
         return record
 
+    def count_reads(self, monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+        """The UIDs of each storage read of message contents, as they happen."""
+        batches: list[list[int]] = []
+        read_messages = self.services.mailstore.read_messages
+
+        async def counted(mailbox_id: int, messages: Sequence[MessageContent]) -> dict[int, bytes]:
+            batches.append([content.uid for content in messages])
+            return await read_messages(mailbox_id, messages)
+
+        monkeypatch.setattr(self.services.mailstore, "read_messages", counted)
+        return batches
+
     async def lock_released(self) -> None:
         locks = self.services.maildrop_locks
         for _ in range(200):
@@ -517,14 +529,7 @@ async def test_retr_reads_ahead_and_sends_every_message_byte_exact(
     raws[5] = big
     async with serving(tmp_path) as served:
         await served.append(*raws)
-        batches: list[list[int]] = []
-        read_messages = served.services.mailstore.read_messages
-
-        async def counted(mailbox_id: int, messages: Sequence[MessageContent]) -> dict[int, bytes]:
-            batches.append([content.uid for content in messages])
-            return await read_messages(mailbox_id, messages)
-
-        monkeypatch.setattr(served.services.mailstore, "read_messages", counted)
+        batches = served.count_reads(monkeypatch)
         client = await Client.connect(served.port)
         await client.login()
         assert await client.command("DELE 5") == "+OK message 5 deleted"
@@ -585,14 +590,7 @@ async def test_reading_in_order_reads_each_message_once_and_ahead_in_the_backgro
     raws = [message(f"m{n}") for n in range(1, 201)]
     async with serving(tmp_path) as served:
         await served.append(*raws)
-        batches: list[list[int]] = []
-        read_messages = served.services.mailstore.read_messages
-
-        async def counted(mailbox_id: int, messages: Sequence[MessageContent]) -> dict[int, bytes]:
-            batches.append([content.uid for content in messages])
-            return await read_messages(mailbox_id, messages)
-
-        monkeypatch.setattr(served.services.mailstore, "read_messages", counted)
+        batches = served.count_reads(monkeypatch)
         client = await Client.connect(served.port)
         await client.login()
         for number, raw in enumerate(raws, 1):
@@ -611,14 +609,7 @@ async def test_the_read_ahead_is_bounded_in_bytes(
     monkeypatch.setattr(handlers, "READ_AHEAD_BYTES", 3 * len(raws[0]))
     async with serving(tmp_path) as served:
         await served.append(*raws)
-        batches: list[list[int]] = []
-        read_messages = served.services.mailstore.read_messages
-
-        async def counted(mailbox_id: int, messages: Sequence[MessageContent]) -> dict[int, bytes]:
-            batches.append([content.uid for content in messages])
-            return await read_messages(mailbox_id, messages)
-
-        monkeypatch.setattr(served.services.mailstore, "read_messages", counted)
+        batches = served.count_reads(monkeypatch)
         client = await Client.connect(served.port)
         await client.login()
         await client.send(b"".join(b"RETR %d\r\n" % n for n in range(1, 8)))  # pipelined

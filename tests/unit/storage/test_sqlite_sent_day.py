@@ -4,20 +4,17 @@ content learns its day when it is stored again."""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from courriel.storage.query import DateRange
-from courriel.storage.sqlite import engine as engine_module
 from courriel.storage.sqlite import open_embedded_store
-from courriel.storage.sqlite.engine import SqliteEngine, migrations
 from support.backends import EmbeddedBackend, make_account
 from support.builders import ingested, new, raw_message
+
+from .schema import blob_columns_across
 
 JAN_1 = 1_704_067_200.0  # 2024-01-01T00:00:00Z
 DAY = 86_400.0
@@ -25,32 +22,12 @@ ON_JAN_1 = DateRange("sent", since=JAN_1, before=JAN_1 + DAY)
 ON_JAN_2 = DateRange("sent", since=JAN_1 + DAY, before=JAN_1 + 2 * DAY)
 
 
-@contextmanager
-def opened(path: Path) -> Iterator[SqliteEngine]:
-    engine = SqliteEngine(path)
-    engine.open()
-    try:
-        yield engine
-    finally:
-        engine.close()
-
-
-def blob_columns(connection: sqlite3.Connection) -> dict[str, tuple[str, bool]]:
-    rows = connection.execute("PRAGMA table_info(blob)").fetchall()
-    return {row[1]: (row[2], bool(row[3])) for row in rows}  # name: (type, NOT NULL)
-
-
 async def test_migration_7_adds_a_nullable_sent_day(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "mail.db"
-    shipped = migrations()
-    with monkeypatch.context() as patch:
-        patch.setattr(engine_module, "migrations", lambda: [m for m in shipped if m[0] < 7])
-        with opened(path) as engine:
-            assert "sent_day" not in await engine.read(blob_columns)
-    with opened(path) as engine:
-        assert (await engine.read(blob_columns))["sent_day"] == ("INTEGER", False)
+    before, after = await blob_columns_across(tmp_path / "mail.db", 7, monkeypatch)
+    assert "sent_day" not in before
+    assert after["sent_day"] == ("INTEGER", False)
 
 
 async def test_content_without_a_sent_day_uses_its_utc_day_until_stored_again(

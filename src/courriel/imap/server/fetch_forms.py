@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from courriel.imap.protocol.fetch import partial_bytes
 from courriel.imap.protocol.fetchitems import (
@@ -31,9 +31,20 @@ from courriel.storage.records import MessageMeta, RenderedMessage
 if TYPE_CHECKING:
     from courriel.imap.server.session import ImapSession
 
-#: One item of one response, from the message's row, its forms (None when no asked item
-#: needs them), its flag names and its bytes (None when no asked item needs them).
-ItemWriter = Callable[[RenderedMessage, "Forms | None", bytes, "bytes | None"], bytes]
+
+class _Message(NamedTuple):
+    """What one response is written from."""
+
+    row: RenderedMessage
+    forms: Forms  # _NO_FORMS when no asked item needs them
+    flags: bytes  # the flag names, space-separated
+    content: bytes  # b"" when no asked item needs it
+
+
+_NO_FORMS = Forms(b"", b"", b"")
+
+#: One item of one response.
+ItemWriter = Callable[[_Message], bytes]
 
 _MONTHS = (
     b"Jan",
@@ -65,37 +76,23 @@ def utc_date_time(seconds: float) -> bytes:
     )
 
 
-def _forms(forms: Forms | None) -> Forms:
-    assert forms is not None  # fetch_rendered reads them when an item needs them
-    return forms
-
-
-def _content(data: bytes | None) -> bytes:
-    assert data is not None  # fetch_rendered reads them when an item needs them
-    return data
-
-
 #: RFC 9051 §7.5.2 items from the row alone.
 _ROW_WRITERS: dict[FetchItem, ItemWriter] = {
-    FetchItem.UID: lambda m, _f, _flags, _d: b"UID %d" % m.uid,
-    FetchItem.FLAGS: lambda _m, _f, flags, _d: b"FLAGS (%s)" % flags,
-    FetchItem.INTERNALDATE: lambda m, _f, _flags, _d: (
-        b'INTERNALDATE "%s"' % utc_date_time(m.internal_date)
-    ),
-    FetchItem.RFC822_SIZE: lambda m, _f, _flags, _d: b"RFC822.SIZE %d" % m.size,
-    FetchItem.MODSEQ: lambda m, _f, _flags, _d: b"MODSEQ (%d)" % m.modseq,  # RFC 7162 §3.1.4.1
-    FetchItem.EMAILID: lambda m, _f, _flags, _d: b"EMAILID (M%d)" % m.email_id,  # RFC 8474 §5.1
-    FetchItem.THREADID: lambda m, _f, _flags, _d: b"THREADID (T%d)" % m.thread_id,  # §5.2
-    FetchItem.SAVEDATE: lambda m, _f, _flags, _d: (
-        b'SAVEDATE "%s"' % utc_date_time(m.save_date)  # RFC 8514 §4
-    ),
+    FetchItem.UID: lambda m: b"UID %d" % m.row.uid,
+    FetchItem.FLAGS: lambda m: b"FLAGS (%s)" % m.flags,
+    FetchItem.INTERNALDATE: lambda m: b'INTERNALDATE "%s"' % utc_date_time(m.row.internal_date),
+    FetchItem.RFC822_SIZE: lambda m: b"RFC822.SIZE %d" % m.row.size,
+    FetchItem.MODSEQ: lambda m: b"MODSEQ (%d)" % m.row.modseq,  # RFC 7162 §3.1.4.1
+    FetchItem.EMAILID: lambda m: b"EMAILID (M%d)" % m.row.email_id,  # RFC 8474 §5.1
+    FetchItem.THREADID: lambda m: b"THREADID (T%d)" % m.row.thread_id,  # §5.2
+    FetchItem.SAVEDATE: lambda m: b'SAVEDATE "%s"' % utc_date_time(m.row.save_date),  # RFC 8514 §4
 }
 
 #: Items from the forms stored at ingest.
 _FORM_WRITERS: dict[FetchItem, ItemWriter] = {
-    FetchItem.ENVELOPE: lambda _m, f, _flags, _d: b"ENVELOPE " + _forms(f).envelope,
-    FetchItem.BODYSTRUCTURE: lambda _m, f, _flags, _d: b"BODYSTRUCTURE " + _forms(f).bodystructure,
-    FetchItem.BODY: lambda _m, f, _flags, _d: b"BODY " + _forms(f).body,
+    FetchItem.ENVELOPE: lambda m: b"ENVELOPE " + m.forms.envelope,
+    FetchItem.BODYSTRUCTURE: lambda m: b"BODYSTRUCTURE " + m.forms.bodystructure,
+    FetchItem.BODY: lambda m: b"BODY " + m.forms.body,
 }
 
 #: Items this path serves besides whole-message sections; any other (a part, HEADER,
@@ -114,8 +111,8 @@ def _whole_message(attribute: FetchAttribute) -> bool:
 def _section_writer(attribute: BodySection) -> ItemWriter:
     name = response_name(attribute).encode("ascii")
 
-    def write(_m: RenderedMessage, _f: Forms | None, _flags: bytes, data: bytes | None) -> bytes:
-        value = partial_bytes(_content(data), attribute.partial)
+    def write(message: _Message) -> bytes:
+        value = partial_bytes(message.content, attribute.partial)
         if not value:
             return name + b' ""'
         return b"%s {%d}\r\n%s" % (name, len(value), value)  # RFC 9051 §4.3
@@ -219,10 +216,12 @@ async def _answer(
             contents = await mailstore.read_messages(view.mailbox_id, [r for _, r in group])
         lines: list[bytes] = []
         for index, row in group:
-            forms = unpack_forms(row.forms) if with_forms else None
+            forms = unpack_forms(row.forms) if with_forms else _NO_FORMS
             data = contents.get(row.uid)
-            if (with_forms and (forms is None or not usable(forms, utf8=utf8, rev2=rev2))) or (
-                with_content and data is None
+            if (
+                forms is None
+                or (with_forms and not usable(forms, utf8=utf8, rev2=rev2))
+                or (with_content and data is None)
             ):
                 if lines:  # keep the responses in order
                     await session.send(RenderedFetches(b"".join(lines)))
@@ -234,7 +233,8 @@ async def _answer(
             if flags is None:
                 names = cached_flag_names(row.flags, row.keywords)
                 flags = flag_names[key] = " ".join(names).encode("utf-8")
-            items = b" ".join([write(row, forms, flags, data) for write in writers])
+            message = _Message(row, forms, flags, data or b"")
+            items = b" ".join([write(message) for write in writers])
             lines.append(b"* %d FETCH (%s)\r\n" % (index + 1, items))
             if with_flags and row.modseq > view.modseqs[index]:
                 view.update(index, MessageMeta(row.uid, row.flags, row.keywords, row.modseq))

@@ -88,7 +88,7 @@ from courriel.imap.server.state import Authenticated, NotAuthenticated, Selected
 from courriel.mailstore.service import MailStore
 from courriel.net import Connection, ConnectionClosed, ReadTimeout, TlsContextProvider
 from courriel.net.errors import TlsError
-from courriel.net.limits import ConnectionCounter
+from courriel.net.limits import ConnectionCounter, CountedKey
 from courriel.net.ratelimit import CommandRate
 from courriel.storage.errors import NotFound, StorageError
 from courriel.storage.ports import ChangeBus, Subscription
@@ -167,7 +167,7 @@ class ImapSession:
         self._watcher: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()
         self._pacing = settings.command_rate.bucket() if settings.command_rate else None
-        self._counted_account: int | None = None
+        self._counted_account = CountedKey(settings.account_connections)
 
     # -- facts handlers use ------------------------------------------------------------------
 
@@ -356,25 +356,19 @@ class ImapSession:
 
     def _claim_account(self, principal: Principal) -> bool:
         """Count this session as one of the account's (False: it has too many)."""
-        counter = self.settings.account_connections
-        if counter is None:
+        if self._counted_account.claim(principal.account_id):
             return True
-        if not counter.try_acquire(principal.account_id):
-            log.info(
-                "[%s] login of %s refused: %d sessions already",
-                self.connection.info.id,
-                principal.address,
-                counter.maximum,
-            )
-            return False
-        self._counted_account = principal.account_id
-        return True
+        assert self.settings.account_connections is not None  # else nothing is refused
+        log.info(
+            "[%s] login of %s refused: %d sessions already",
+            self.connection.info.id,
+            principal.address,
+            self.settings.account_connections.maximum,
+        )
+        return False
 
     def _release_account(self) -> None:
-        counter = self.settings.account_connections
-        if counter is not None and self._counted_account is not None:
-            counter.release(self._counted_account)
-            self._counted_account = None
+        self._counted_account.release()
 
     def _user(self) -> str:
         principal = self.principal
