@@ -13,7 +13,9 @@ ratios to the last server named (the peer)::
 
 A server is ``NAME:PORT:PASSWORD[:PID]`` (the PID, for the server CPU figure). Every
 maildrop must hold the same messages (``fill_maildrop.py`` for courriel, ``imap_load.py
---fill 10000`` for the peer: see ``../shared/bench/BASELINE.md``).
+--fill 10000`` for the peer: see ``../shared/bench/BASELINE.md``; or a private Dovecot,
+filled already, from ``pop3_dovecot.py``). Whole runs one after the other still see
+different load; ``pop3_paired.py`` alternates slices of one session per server instead.
 """
 
 from __future__ import annotations

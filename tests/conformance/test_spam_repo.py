@@ -7,7 +7,16 @@ from __future__ import annotations
 import pytest
 
 from courriel.storage.errors import NotFound
-from courriel.storage.records import ALLOW, BLOCK, HAM, SPAM, ClassifierCounts, SenderReputation
+from courriel.storage.records import (
+    ALLOW,
+    BLOCK,
+    HAM,
+    SPAM,
+    AccountScoringInputs,
+    AccountScoringQuery,
+    ClassifierCounts,
+    SenderReputation,
+)
 from support.backends import Backend, make_account
 
 NOW = 1_700_000_000.0
@@ -118,12 +127,15 @@ async def test_training_errors(backend: Backend) -> None:
 
 async def test_sender_reputation_counts_sightings(backend: Backend) -> None:
     spam = backend.spam
-    await spam.record_senders(["bob@example.org", "@example.org", "@example.org"], NOW)
-    await spam.record_senders(["@example.org"], NOW + 10)
-    found = await spam.sender_reputation(["bob@example.org", "@example.org", "@unknown.example"])
+    await spam.record_senders({"bob@example.org": 1, "@example.org": 3, "@none.example": 0}, NOW)
+    await spam.record_senders({"@example.org": 2}, NOW + 10)
+    await spam.record_senders({}, NOW + 20)
+    found = await spam.sender_reputation(
+        ["bob@example.org", "@example.org", "@unknown.example", "@none.example"]
+    )
     assert found == {
         "bob@example.org": SenderReputation("bob@example.org", 1, 0, 0, NOW),
-        "@example.org": SenderReputation("@example.org", 2, 0, 0, NOW + 10),
+        "@example.org": SenderReputation("@example.org", 5, 0, 0, NOW + 10),
     }
     assert await spam.sender_reputation([]) == {}
 
@@ -195,3 +207,39 @@ async def test_an_accounts_rows_go_with_it(backend: Backend) -> None:
         assert await spam.list_entries(account_id) == []
     # Reputation is server-wide: it stays.
     assert (await spam.sender_reputation(["x@spam.example"]))["x@spam.example"].spam == 1
+
+
+async def test_scoring_inputs_answer_every_question_in_one_read(backend: Backend) -> None:
+    """The combined read gives what the single lookups give, per account, and empty
+    answers for an account that does not exist."""
+    alice, _ = await make_account(backend, "alice@example.test")
+    bob, _ = await make_account(backend, "bob@example.test")
+    spam = backend.spam
+    await spam.train(alice.id, "a" * 64, SPAM, ["cheap", "pills"], ["x@spam.example"], NOW)
+    await spam.train(bob.id, "b" * 64, HAM, ["cheap", "meeting"], [], NOW)
+    await spam.record_correspondents(bob.id, ["x@spam.example"], NOW)
+    await spam.set_list_entry(alice.id, "@spam.example", BLOCK, NOW)
+    await spam.set_list_entry(alice.id, "x@spam.example", ALLOW, NOW)
+    await spam.record_senders({"x@spam.example": 2}, NOW)
+    tokens = ["cheap", "pills", "meeting", "cheap"]
+    entries = ["x@spam.example", "@spam.example", "@other.example"]
+    queries = [
+        AccountScoringQuery(account_id, tokens, ["x@spam.example"], entries)
+        for account_id in (alice.id, bob.id, 999_999)
+    ]
+    found = await spam.scoring_inputs(["x@spam.example", "@unknown.example"], queries)
+    assert found.reputations == await spam.sender_reputation(["x@spam.example"])
+    assert set(found.accounts) == {alice.id, bob.id, 999_999}
+    for account_id in (alice.id, bob.id):
+        answers = found.accounts[account_id]
+        assert answers.counts == await spam.classifier_counts(account_id, tokens)
+        assert answers.known_correspondents == await spam.known_correspondents(
+            account_id, ["x@spam.example"]
+        )
+        assert answers.list_matches == await spam.matching_list_entries(account_id, entries)
+    assert found.accounts[alice.id].counts.tokens == {"cheap": (1, 0), "pills": (1, 0)}
+    assert [entry.kind for entry in found.accounts[alice.id].list_matches] == [ALLOW, BLOCK]
+    assert found.accounts[bob.id].known_correspondents == {"x@spam.example"}
+    assert found.accounts[999_999] == AccountScoringInputs(ClassifierCounts(0, 0, {}), set(), [])
+    empty = await spam.scoring_inputs([], [])
+    assert (empty.reputations, empty.accounts) == ({}, {})

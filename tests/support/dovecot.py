@@ -32,6 +32,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from support.daemon_process import stop
 from support.server_process import free_port
 
 HOST = "127.0.0.1"
@@ -40,7 +41,6 @@ PASSWORD = "dovecot secret"
 #: Where Debian installs the master; /usr/sbin is not on every user's PATH.
 _CANDIDATES = ("dovecot", "/usr/sbin/dovecot")
 _START_TIMEOUT = 20.0
-_STOP_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def require_dovecot() -> str:
     return binary
 
 
-def _identity() -> tuple[str, str, str, int]:
+def identity() -> tuple[str, str, str, int]:
     """(settings for the process users, mail user, mail group, mail uid) for this process."""
     if os.geteuid() == 0:
         # Login processes run as the packaged dovenull user (Dovecot's default); mail
@@ -107,21 +107,31 @@ def _identity() -> tuple[str, str, str, int]:
     return rootless, me.pw_name, group, me.pw_uid
 
 
-def _config(directory: Path, port: int) -> str:
-    process_users, mail_user, mail_group, mail_uid = _identity()
-    return f"""# written by tests/support/dovecot.py for one test run
-instance_name = courriel-differential-{port}
+def dovecot_config(
+    directory: Path,
+    port: int,
+    *,
+    protocol: str = "imap",
+    instance: str = "courriel-differential",
+    fsync: bool = False,
+) -> str:
+    """A Dovecot configuration living in ``directory``: one ``protocol`` ("imap" or
+    "pop3") listener on loopback ``port`` without TLS, users in ``<directory>/users``,
+    Maildirs in ``<directory>/mail``; ``fsync`` False skips Dovecot's fsyncs (tests)."""
+    process_users, mail_user, mail_group, mail_uid = identity()
+    durability = "" if fsync else "mail_fsync = never\n"
+    return f"""# written by courriel's tests/support/dovecot.py
+instance_name = {instance}-{port}
 base_dir = {directory}/run
 state_dir = {directory}/state
 log_path = {directory}/dovecot.log
-protocols = imap
+protocols = {protocol}
 listen = {HOST}
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{directory}/mail/%u
-mail_fsync = never
-first_valid_uid = {mail_uid}
+{durability}first_valid_uid = {mail_uid}
 last_valid_uid = {mail_uid}
 mail_uid = {mail_user}
 mail_gid = {mail_group}
@@ -133,13 +143,13 @@ userdb {{
   driver = static
   args = uid={mail_user} gid={mail_group} home={directory}/mail/%u
 }}
-service imap-login {{
+service {protocol}-login {{
   chroot =
-  inet_listener imap {{
+  inet_listener {protocol} {{
     address = {HOST}
     port = {port}
   }}
-  inet_listener imaps {{
+  inet_listener {protocol}s {{
     port = 0
   }}
 }}
@@ -157,18 +167,6 @@ def _greets(port: int) -> bool:
         return False
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM: the master stops its children and exits; SIGKILL if it does not."""
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=_STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=_STOP_TIMEOUT)
-
-
 @contextmanager
 def running_dovecot(user: str = USER, password: str = PASSWORD) -> Iterator[DovecotServer]:
     """A private Dovecot with one user whose INBOX is empty; stopped and removed on exit."""
@@ -179,12 +177,12 @@ def running_dovecot(user: str = USER, password: str = PASSWORD) -> Iterator[Dove
         directory.chmod(0o755)  # the mail user must reach mail/
         for name in ("run", "state", "mail"):
             (directory / name).mkdir()
-        _, mail_user, mail_group, _ = _identity()
+        _, mail_user, mail_group, _ = identity()
         shutil.chown(directory / "mail", mail_user, mail_group)
         (directory / "users").write_text(f"{user}:{{PLAIN}}{password}\n")
         port = free_port()
         config = directory / "dovecot.conf"
-        config.write_text(_config(directory, port))
+        config.write_text(dovecot_config(directory, port))
         version = subprocess.run(
             [binary, "--version"], capture_output=True, text=True, check=True, timeout=30
         ).stdout.strip()
@@ -207,6 +205,6 @@ def running_dovecot(user: str = USER, password: str = PASSWORD) -> Iterator[Dove
         yield DovecotServer(HOST, port, user, password, directory, version)
     finally:
         if process is not None:
-            _stop(process)
+            stop(process)
         with suppress(OSError):
             shutil.rmtree(directory)

@@ -39,3 +39,16 @@ async def temporary_services(
         yield services
     finally:
         await services.aclose()
+
+
+async def account_messages(services: Services, address: str) -> list[tuple[str, bytes, int]]:
+    """Every message of the account ``address`` as ``(mailbox name, bytes, flags)``,
+    mailbox by mailbox in UID order, read through the mail store."""
+    account = await services.directory.get_account(address)
+    found = []
+    for mailbox in await services.mailstore.list_mailboxes(account.id):
+        _, metas = await services.mailstore.snapshot(mailbox.id)
+        records = await services.mailstore.fetch(mailbox.id, [meta.uid for meta in metas])
+        for record, meta in zip(records, metas, strict=True):
+            found.append((mailbox.name, await services.mailstore.read_message(record), meta.flags))
+    return found

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 
 from courriel.cli.common import add_data_option, load
-from courriel.core.log import configure_logging
+from courriel.core.log import background_logging
 from courriel.runtime.server import run_server
 
 
@@ -25,6 +25,6 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def serve(args: argparse.Namespace) -> int:
     config = load(args)
-    configure_logging(config.log.level, config.log.format)
-    asyncio.run(run_server(config))
+    with background_logging(config.log.level, config.log.format):
+        asyncio.run(run_server(config))
     return 0

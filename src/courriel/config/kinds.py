@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, NamedTuple, get_args
 
 from courriel.config.types import (
     DURATION_EXAMPLES,
@@ -632,3 +632,100 @@ class WeightedDomainList(ValueKind):
             + ", ".join(toml_string(f"{name}={_format_number(weight)}") for name, weight in value)
             + "]"
         )
+
+
+class DaemonAddress(NamedTuple):
+    """Where a helper daemon (clamd, rspamd, spamd) listens: a TCP ``host`` and ``port``, or
+    a unix socket ``path``; ``protocol`` is the prefix that named its protocol (``"rspamd"``)
+    when the setting takes several, else ``""``."""
+
+    protocol: str
+    host: str
+    port: int
+    path: str
+
+    def __str__(self) -> str:
+        prefix = f"{self.protocol}:" if self.protocol else ""
+        if self.path:
+            return prefix + self.path
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{prefix}{host}:{self.port}"
+
+
+# The longest unix socket path Linux accepts (sun_path holds 108 bytes with the NUL).
+_MAX_SOCKET_PATH = 107
+
+
+@dataclass(frozen=True)
+class DaemonAddressKind(ValueKind):
+    """A helper daemon's address: ``"host:port"`` (``"[::1]:3310"`` for IPv6) or an absolute
+    unix socket path, after a ``"protocol:"`` prefix when ``protocols`` names several; ``""``
+    turns the feature off (typed ``None``)."""
+
+    protocols: tuple[str, ...] = ()
+    example: str = "127.0.0.1:3310"
+
+    @property
+    def type_name(self) -> str:
+        return "string"
+
+    def constraint(self) -> str | None:
+        forms = '"host:port" or "/path/to/socket"'
+        if self.protocols:
+            prefixes = " or ".join(f'"{protocol}:"' for protocol in self.protocols)
+            return f'{prefixes} then {forms}; "" for off'
+        return f'{forms}; "" for off'
+
+    def parse(self, raw: object) -> DaemonAddress | None:
+        if not isinstance(raw, str):
+            raise InvalidValue(
+                f"must be an address like {toml_string(self.example)}, got {describe_raw(raw)}"
+            )
+        text = raw.strip()
+        if not text:
+            return None
+        protocol = ""
+        if self.protocols:
+            protocol, colon, text = text.partition(":")
+            if not colon or protocol.lower() not in self.protocols:
+                names = ", ".join(f'"{name}:"' for name in self.protocols)
+                raise InvalidValue(
+                    f"must start with one of {names} (e.g. {toml_string(self.example)}), "
+                    f"got {toml_string(raw)}"
+                )
+            protocol = protocol.lower()
+            if text.lower().startswith("http://"):  # rspamd's address is written as a URL
+                text = text[len("http://") :].rstrip("/")
+        if text.startswith("/"):
+            if len(text.encode("utf-8", "surrogateescape")) > _MAX_SOCKET_PATH:
+                raise InvalidValue(f"a unix socket path has at most {_MAX_SOCKET_PATH} bytes")
+            return DaemonAddress(protocol, "", 0, text)
+        host, colon, port_text = text.rpartition(":")
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        port = (
+            int(port_text)
+            if port_text.isascii() and port_text.isdigit() and len(port_text) <= 5
+            else 0
+        )
+        if not colon or not 1 <= port <= 65535 or not _is_host(host):
+            raise InvalidValue(
+                f'must be "host:port" or an absolute socket path like {toml_string(self.example)}, '
+                f"got {toml_string(raw)}"
+            )
+        return DaemonAddress(protocol, host, port, "")
+
+    def to_toml(self, value: Any) -> str:
+        return toml_string("" if value is None else str(value))
+
+
+def _is_host(text: str) -> bool:
+    """An IP literal or a domain name."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        try:
+            Hostname().parse(text)
+        except InvalidValue:
+            return False
+    return True

@@ -30,6 +30,8 @@ from courriel.config.kinds import (
     Boolean,
     ByteSize,
     Choice,
+    DaemonAddress,
+    DaemonAddressKind,
     DomainList,
     Duration,
     FilePath,
@@ -51,7 +53,7 @@ from courriel.config.metadata import (
     option,
     section,
 )
-from courriel.config.types import KIB, MINUTE
+from courriel.config.types import KIB, MIB, MINUTE
 
 StorageBackend = Literal["sqlite"]
 TlsVersion = Literal["TLSv1.2", "TLSv1.3"]
@@ -399,6 +401,28 @@ class Pop3Settings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WebSettings:
+    session_idle_timeout: float = field(
+        default=2 * 3600.0,
+        metadata=option(
+            Duration(minimum=5 * MINUTE, maximum=30 * 24 * 3600.0),
+            "How long a webmail session may go unused before the user has to log in again.",
+        ),
+    )
+    session_lifetime: float = field(
+        default=7 * 24 * 3600.0,
+        metadata=option(
+            Duration(minimum=5 * MINUTE, maximum=90 * 24 * 3600.0),
+            "Longest a webmail session lasts, however often it is used.",
+        ),
+    )
+    page_size: int = field(
+        default=50,
+        metadata=option(Integer(10, 500), "Messages per page in the webmail message list."),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
 class AuthSettings:
     min_password_length: int = field(
         default=12,
@@ -525,6 +549,7 @@ class DnsSettings:
 
 
 DmarcRejectAction = Literal["reject", "quarantine", "none"]
+OnUnreachable = Literal["accept", "tempfail"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -612,6 +637,72 @@ class SpamSettings:
         default=3.0,
         metadata=option(
             Duration(0.1, 30.0), "Longest wait for the DNS blocklists' answers for one message."
+        ),
+    )
+    external: DaemonAddress | None = field(
+        default=None,
+        metadata=option(
+            DaemonAddressKind(protocols=("rspamd", "spamd"), example="rspamd:127.0.0.1:11333"),
+            "An external spam scanner consulted for mail from other servers, as one more rule "
+            'of this filter: "rspamd:127.0.0.1:11333" (Rspamd\'s normal worker, HTTP), '
+            '"spamd:127.0.0.1:783" (SpamAssassin\'s spamd), or either with a unix socket path. '
+            "Its score, scaled onto ours (spamd's threshold onto `junk_score`, Rspamd's reject "
+            "score onto `reject_score`), is added as the rule `RSPAMD` or `SPAMD`, listed in "
+            "`X-Spam-Report` with the scanner's own rules. "
+            "Empty: none.",
+        ),
+    )
+    external_timeout: float = field(
+        default=15.0,
+        metadata=option(Duration(0.5, 300.0), "Longest wait for the external scanner's answer."),
+    )
+    external_max_size: int = field(
+        default=2 * MIB,
+        metadata=option(
+            ByteSize(minimum=64 * KIB),
+            "Larger messages are not sent to the external scanner (noted in `X-Spam-Report`).",
+        ),
+    )
+    external_on_unreachable: OnUnreachable = field(
+        default="accept",
+        metadata=option(
+            Choice.of(OnUnreachable),
+            'When the external scanner does not answer: "accept" scores the message without it '
+            '(the report says so), "tempfail" answers `451 4.7.0` so the sender retries later.',
+        ),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AntivirusSettings:
+    clamd: DaemonAddress | None = field(
+        default=None,
+        metadata=option(
+            DaemonAddressKind(example="127.0.0.1:3310"),
+            'ClamAV\'s clamd, as "host:port" (its `TCPSocket`) or the path of its `LocalSocket` '
+            '("/run/clamav/clamd.ctl" on Debian). Every message, received or sent by your users, '
+            "is scanned before it is stored or queued; a virus is refused at the end of DATA "
+            "(`554 5.7.0`). Clean mail gets `X-Virus-Scan: clean (clamd)`. Empty: no scanning.",
+        ),
+    )
+    timeout: float = field(
+        default=30.0,
+        metadata=option(Duration(1.0, 600.0), "Longest wait for clamd's verdict on one message."),
+    )
+    max_size: int = field(
+        default=25 * MIB,
+        metadata=option(
+            ByteSize(minimum=64 * KIB),
+            "Larger messages are delivered unscanned with `X-Virus-Scan: not run (message too "
+            "large)`. Keep it at most clamd's `StreamMaxLength` (25 MiB by default).",
+        ),
+    )
+    on_unreachable: OnUnreachable = field(
+        default="tempfail",
+        metadata=option(
+            Choice.of(OnUnreachable),
+            'When clamd does not answer or fails: "tempfail" answers `451 4.7.0` so the sender '
+            'retries later; "accept" delivers with `X-Virus-Scan: not run (clamd unreachable)`.',
         ),
     )
 
@@ -755,6 +846,12 @@ class Config:
         default_factory=Pop3Settings,
         metadata=section("How POP3 sessions treat the mail they serve (RFC 1939)."),
     )
+    web: WebSettings = field(
+        default_factory=WebSettings,
+        metadata=section(
+            "The webmail, served on the `https` listener (the `http` listener redirects to it)."
+        ),
+    )
     dns: DnsSettings = field(
         default_factory=DnsSettings,
         metadata=section("How names are looked up (MX, SPF, DKIM...)."),
@@ -771,6 +868,10 @@ class Config:
             "The spam filter for incoming mail: thresholds and DNS blocklists. Allow "
             "and block lists are per account: `courriel spam allow|block ACCOUNT ENTRY`."
         ),
+    )
+    antivirus: AntivirusSettings = field(
+        default_factory=AntivirusSettings,
+        metadata=section("Virus scanning of every message with ClamAV's clamd (off by default)."),
     )
     queue: QueueSettings = field(
         default_factory=QueueSettings,

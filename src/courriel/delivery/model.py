@@ -29,6 +29,11 @@ class Refusal(enum.Enum):
     TEMPORARY = "temporary"
     POLICY_REJECTED = "policy-rejected"
     """The whole message: the sender domain's DMARC policy says reject (RFC 7489 §6.6.4)."""
+    VIRUS = "virus"
+    """The whole message: the virus scanner found a signature in it (``antivirus``)."""
+    SCAN_UNAVAILABLE = "scan-unavailable"
+    """The whole message, for now: a configured scanner did not answer and its
+    ``on_unreachable`` setting says "tempfail"."""
 
 
 @dataclass(frozen=True)

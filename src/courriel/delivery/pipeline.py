@@ -36,6 +36,16 @@
    domain, its ARC-Authentication-Results being our results of step 1: one queued message
    per forwarding domain. A chain that may not be sealed goes on unsealed, logged.
 
+Optional scanners (``[antivirus]``, ``spam.external``): after step 2, every message —
+from other servers and from our users alike — is scanned by clamd (``antivirus``) with
+the ``X-Virus-Scan`` fields a sender wrote removed first. A virus refuses the whole
+message (``554 5.7.0``, nothing stored or queued); a scan that could not run answers
+``451 4.7.0`` or adds ``X-Virus-Scan: not run (...)`` as configured, and a clean message
+gets ``X-Virus-Scan: clean (clamd)`` above the ``Received:`` line. In step 3, while we score,
+Rspamd or spamd is consulted (``spam.external``) and its score folded into every
+account's verdict as the rule ``RSPAMD`` or ``SPAMD``; unreachable, it either leaves a
+``_NOT_RUN`` note in the report or answers ``451 4.7.0``.
+
 After a submission, its recipients become the sending account's known correspondents
 (``SpamFilter.record_correspondents``: their mail to it is less likely spam), in a
 background task that does not delay the reply.
@@ -51,6 +61,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 
+from courriel.antivirus.screening import Screening, VirusScreen, remove_virus_fields
 from courriel.config.schema import MailauthSettings
 from courriel.core.clock import Clock, SystemClock
 from courriel.delivery.model import DeliveryReport, Envelope, Recipient, Refusal, Role
@@ -67,6 +78,8 @@ from courriel.mailauth.inbound import InboundVerdict, authenticate
 from courriel.mailstore.defaults import JUNK
 from courriel.mailstore.service import MailStore
 from courriel.queue.service import OutboundQueue
+from courriel.spam.external import ExternalOpinion, ExternalSpamCheck
+from courriel.spam.rspamd_protocol import ScanContext
 from courriel.spam.service import SpamFilter
 from courriel.spam.verdict import ScoredMessage, remove_spam_fields
 from courriel.storage.records import (
@@ -99,6 +112,8 @@ class DeliveryPipeline:
         mailauth: MailauthSettings | None = None,
         sample: Sample = random.random,
         spam: SpamFilter | None = None,
+        antivirus: VirusScreen | None = None,
+        external_spam: ExternalSpamCheck | None = None,
     ) -> None:
         self.directory = directory
         self.mailstore = mailstore
@@ -113,6 +128,10 @@ class DeliveryPipeline:
         """The random source of DMARC ``pct=`` sampling (RFC 7489 §6.6.4)."""
         self.spam = spam
         """The spam filter for mail from other servers; None scores nothing."""
+        self.antivirus = antivirus
+        """Virus scanning of every message (``[antivirus]``); None scans nothing."""
+        self.external_spam = external_spam
+        """Rspamd or spamd as one more spam rule (``spam.external``); None: not consulted."""
         self._background: set[asyncio.Task[None]] = set()
 
     async def check_recipient(
@@ -151,6 +170,10 @@ class DeliveryPipeline:
                 explanation=f"Message rejected by the DMARC policy of {domain}",
             )
         raw = remove_forged_results(raw, self.hostname)  # RFC 8601 §5
+        raw = remove_virus_fields(raw)  # only we say whether a message was scanned
+        screening = await self.screen_for_viruses(envelope, raw)
+        if screening is not None and (screening.infected or screening.tempfail):
+            return _screening_refusal(screening)
         local: dict[int, list[str]] = {}
         external: dict[str, Recipient] = {}
         for recipient in envelope.recipients:
@@ -161,7 +184,18 @@ class DeliveryPipeline:
         scored = None
         if _from_another_server(envelope):
             raw = remove_spam_fields(raw)
-            scored = await self.score_inbound(envelope, raw, checked, list(local))
+            # Our scoring and the external scanner's (when configured), side by side.
+            scored, opinion = await asyncio.gather(
+                self.score_inbound(envelope, raw, checked, list(local)),
+                self.consult_external_scanner(envelope, raw, bool(local)),
+            )
+            if opinion is not None and opinion.tempfail:
+                return DeliveryReport(
+                    refused=Refusal.SCAN_UNAVAILABLE,
+                    explanation="Spam scan unavailable, please try again later",
+                )
+            if scored is not None and opinion is not None and self.spam is not None:
+                scored = scored.with_shared_hits(opinion.hits, self.spam.settings)
             # Refused only when no one else takes the message: mail an alias forwards
             # outside still goes out, and the local reject becomes junk.
             if scored is not None and scored.rejected and not external:
@@ -189,6 +223,8 @@ class DeliveryPipeline:
             now=now,
         )
         traced = trace + raw
+        if screening is not None:
+            traced = screening.header() + traced  # X-Virus-Scan, above our Received
         if checked is not None:
             traced = checked.header + traced  # RFC 8601 §2.1, RFC 7208 §9.1: above Received
         stored: list[str] = []
@@ -282,6 +318,41 @@ class DeliveryPipeline:
             log.exception("[%s] spam scoring failed; delivering unscored", envelope.session_id)
             return None
 
+    async def screen_for_viruses(self, envelope: Envelope, raw: bytes) -> Screening | None:
+        """The virus scan of any message, received or submitted (a compromised account must
+        not send a virus on), before anything is stored; None when scanning is off."""
+        if self.antivirus is None:
+            return None
+        return await self.antivirus.screen(raw, session_id=envelope.session_id)
+
+    async def consult_external_scanner(
+        self, envelope: Envelope, raw: bytes, scored: bool
+    ) -> ExternalOpinion | None:
+        """The external scanner's opinion (``spam.external``) of mail from another server
+        for local accounts (``scored``), or None when it is not consulted (none
+        configured, the filter off, no one scored). Its ``tempfail`` means ``451 4.7.0``:
+        it did not answer, and the setting says "tempfail"."""
+        if self.external_spam is None or self.spam is None or not scored:
+            return None
+        settings = self.spam.settings
+        if not settings.enabled:
+            return None
+        return await self.external_spam.consult(
+            raw,
+            ScanContext(
+                client_ip=envelope.peer_ip,
+                helo=envelope.helo,
+                client_name=envelope.peer_name,
+                mail_from=envelope.sender,
+                recipients=[recipient.address for recipient in envelope.recipients],
+                queue_id=envelope.session_id,
+                mta_name=self.hostname,
+            ),
+            junk_score=settings.junk_score,
+            reject_score=settings.reject_score,
+            session_id=envelope.session_id,
+        )
+
     def _record_correspondents(
         self, account_id: int, addresses: list[str], envelope: Envelope
     ) -> None:
@@ -347,6 +418,14 @@ class DeliveryPipeline:
             if mailbox.special_use == JUNK:
                 return DeliveryTarget(account_id, mailbox.name, flags=int(Flag.JUNK))
         return DeliveryTarget(account_id, flags=int(Flag.JUNK))
+
+
+def _screening_refusal(screening: Screening) -> DeliveryReport:
+    """The whole message refused: a virus (``554 5.7.0``) or no scan (``451 4.7.0``)."""
+    return DeliveryReport(
+        refused=Refusal.VIRUS if screening.infected else Refusal.SCAN_UNAVAILABLE,
+        explanation=screening.explanation(),
+    )
 
 
 def _from_another_server(envelope: Envelope) -> bool:

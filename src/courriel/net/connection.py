@@ -191,6 +191,33 @@ class _StreamProtocol(asyncio.Protocol):
         self._drain_waiters.clear()
 
 
+class _HandedOver(asyncio.Protocol):
+    """The transport's protocol after ``Connection.hand_over``: every event goes to the new
+    protocol, and the loss also to the old one, so the listener sees the connection end."""
+
+    def __init__(self, protocol: asyncio.Protocol, stream: _StreamProtocol) -> None:
+        self._protocol = protocol
+        self._stream = stream
+
+    def data_received(self, data: bytes) -> None:
+        self._protocol.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self._protocol.eof_received()
+
+    def pause_writing(self) -> None:
+        self._protocol.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._protocol.resume_writing()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        try:
+            self._protocol.connection_lost(exc)
+        finally:
+            self._stream.connection_lost(exc)
+
+
 @dataclass(slots=True)
 class _Discarding:
     limit: int
@@ -562,6 +589,28 @@ class Connection:
             self.abort()
             raise ConnectionClosed("connection closed during TLS handshake")
         protocol.transport = transport
+
+    def hand_over(self, protocol: asyncio.Protocol) -> asyncio.Future[None]:
+        """Give the transport (TLS already started, if any) to another asyncio protocol,
+        such as an HTTP server's: it gets ``connection_made``, then the bytes buffered and
+        not read, then every later event. The connection must not be read or written
+        afterwards; ``close``, ``abort`` and ``close_and_wait`` still work. Returns a
+        future done when the transport is lost (the connection's own ``closed``)."""
+        self._stop_read_timer()
+        stream = self._protocol
+        transport = self._transport
+        pending = bytes(stream.buffer)
+        stream.consume(len(pending))
+        forwarder = _HandedOver(protocol, stream)
+        transport.set_protocol(forwarder)
+        protocol.connection_made(transport)
+        if stream.read_paused:
+            stream._resume_reading()
+        if pending:
+            protocol.data_received(pending)
+        if stream.eof and not stream.lost:
+            protocol.eof_received()
+        return stream.closed
 
     def tls_info(self) -> TlsInfo | None:
         """Version and cipher of the TLS session, or None on a plaintext connection."""

@@ -17,15 +17,25 @@ Waits are bounded whatever the clock does: a token taken from an empty bucket is
 debt never exceeds one token, so no wait is longer than ``1 / per_second`` seconds (one
 second at the lowest rate the configuration accepts).
 
-Must not: sleep (sessions do, for the time ``take`` returns), read configuration, or know
-any protocol.
+Must not: read configuration or know any protocol (sessions call :func:`pace` with their
+own way of sending what they have written).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from courriel.core.clock import Clock, SystemClock
+
+
+def check_rate(per_second: float, burst: int) -> None:
+    """Raise ``ValueError`` unless ``per_second`` is positive and ``burst`` at least 1."""
+    if per_second <= 0:
+        raise ValueError("per_second must be positive")
+    if burst < 1:
+        raise ValueError("burst must be at least 1")
 
 
 class TokenBucket:
@@ -36,10 +46,7 @@ class TokenBucket:
     """
 
     def __init__(self, per_second: float, burst: int, clock: Clock) -> None:
-        if per_second <= 0:
-            raise ValueError("per_second must be positive")
-        if burst < 1:
-            raise ValueError("burst must be at least 1")
+        check_rate(per_second, burst)
         self.per_second = float(per_second)
         self.burst = burst
         self._clock = clock
@@ -90,7 +97,7 @@ class CommandRate:
     clock: Clock = field(default_factory=SystemClock)
 
     def __post_init__(self) -> None:
-        TokenBucket(self.per_second, self.burst, self.clock)  # validates the numbers
+        check_rate(self.per_second, self.burst)
 
     @classmethod
     def from_limits(cls, per_second: float, burst: int, clock: Clock) -> CommandRate | None:
@@ -101,3 +108,15 @@ class CommandRate:
 
     def bucket(self) -> TokenBucket:
         return TokenBucket(self.per_second, self.burst, self.clock)
+
+
+async def pace(bucket: TokenBucket | None, flush: Callable[[], Awaitable[None]]) -> None:
+    """Before a session's next command: wait if it came faster than ``bucket`` allows,
+    after ``flush``-ing the replies so far (so they go out before the pause). Nothing
+    happens without a bucket (no pacing)."""
+    if bucket is None:
+        return
+    wait = bucket.take()
+    if wait > 0:
+        await flush()
+        await asyncio.sleep(wait)

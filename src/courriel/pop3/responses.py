@@ -117,18 +117,28 @@ def unique_id_listing(message_number: int, unique_id: str) -> str:
 
 # The listings of every message, for LIST and UIDL without an argument: one line per
 # message of the maildrop (10,000 lines for a large one), so each is built by a single
-# comprehension rather than a call per line. Lines start with a digit: no byte-stuffing.
+# string formatting, "%d %d\r\n" repeated, over the numbers and values interleaved: half
+# the time of an f-string per line joined. Lines start with a digit: no byte-stuffing.
+
+
+def _listing_lines(line: str, values: Sequence[object], skip: Container[int]) -> bytes:
+    """``line`` (one ``%d`` for the message number, one for the value) for every message
+    numbered from 1 whose value is in ``values``, the numbers in ``skip`` left out."""
+    numbers: Sequence[int] = range(1, len(values) + 1)
+    if skip:
+        numbers = [number for number in numbers if number not in skip]
+        values = [values[number - 1] for number in numbers]
+    interleaved: list[object] = [0] * (2 * len(numbers))
+    interleaved[0::2] = numbers
+    interleaved[1::2] = values
+    return (line * len(numbers) % tuple(interleaved)).encode()
 
 
 def scan_listings(sizes: Sequence[int], skip: Container[int] = ()) -> bytes:
     """The scan listings of LIST (RFC 1939 §5), ``number size`` and CRLF each, for the
     messages numbered from 1 whose sizes are ``sizes``, leaving out the numbers in
     ``skip`` (the messages marked as deleted)."""
-    if not skip:
-        return "".join([f"{number} {size}\r\n" for number, size in enumerate(sizes, 1)]).encode()
-    return "".join(
-        [f"{number} {size}\r\n" for number, size in enumerate(sizes, 1) if number not in skip]
-    ).encode()
+    return _listing_lines("%d %d\r\n", sizes, skip)
 
 
 def unique_id_listings(unique_ids: Sequence[str], skip: Container[int] = ()) -> bytes:
@@ -136,6 +146,4 @@ def unique_id_listings(unique_ids: Sequence[str], skip: Container[int] = ()) -> 
     ``scan_listings`` does for sizes. The ids are the caller's to make valid (the
     maildrop's are digits and one dot, see ``Maildrop.unique_id``): checking each one,
     as ``unique_id_listing`` does, would cost more than the whole listing."""
-    return "".join(
-        [f"{number} {uid}\r\n" for number, uid in enumerate(unique_ids, 1) if number not in skip]
-    ).encode()
+    return _listing_lines("%d %s\r\n", unique_ids, skip)

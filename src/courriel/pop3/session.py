@@ -26,7 +26,6 @@ client gets a generic -ERR.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 from collections.abc import AsyncIterator
@@ -38,7 +37,7 @@ from courriel.mailstore.service import MailStore
 from courriel.net import Connection, ConnectionClosed, LineTooLong, ReadTimeout, TlsContextProvider
 from courriel.net.errors import TlsError
 from courriel.net.limits import ConnectionCounter, CountedKey
-from courriel.net.ratelimit import CommandRate
+from courriel.net.ratelimit import CommandRate, pace
 from courriel.pop3 import handlers
 from courriel.pop3.capabilities import CapabilitySettings
 from courriel.pop3.errors import Pop3Error, Pop3SyntaxError
@@ -117,8 +116,6 @@ class Pop3Session:
         self._verb = ""
         self._output: list[bytes] = []
         self._output_size = 0
-        self.reading_ahead: asyncio.Task[None] | None = None
-        """The background read of the next messages for RETR (``handlers.from_read_ahead``)."""
 
     # -- facts and resources handlers use --------------------------------------------------
 
@@ -170,8 +167,6 @@ class Pop3Session:
             self._write(err("internal error, closing connection", RespCode.SYS_TEMP))
         finally:
             connection.answer_lines_with(None)
-            if self.reading_ahead is not None:
-                self.reading_ahead.cancel()
             self.release_maildrop()
             self.release_account()
         self._send_queued()
@@ -246,7 +241,7 @@ class Pop3Session:
         except LineTooLong:
             self._write(err("line too long"))  # RFC 2449 §4
             return await self._counted_error()
-        await self._pace()
+        await pace(self._pacing, self._send)
         try:
             command = parse_command(line)
         except Pop3SyntaxError as error:
@@ -271,15 +266,6 @@ class Pop3Session:
             self._write(handlers.storage_refusal(error).reply)
         await self._flush()
         return None
-
-    async def _pace(self) -> None:
-        """Wait before a command that came faster than ``limits.commands_per_second``."""
-        if self._pacing is None:
-            return
-        wait = self._pacing.take()
-        if wait > 0:
-            await self._send()  # the replies so far go out before the pause
-            await asyncio.sleep(wait)
 
     async def _counted_error(self) -> handlers.Action | None:
         self.errors += 1

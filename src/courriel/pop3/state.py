@@ -18,11 +18,10 @@ Must not: read the socket, or write to storage (handlers do, through ``MailStore
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from courriel.directory.auth import Principal
 from courriel.pop3.errors import Pop3Error
-from courriel.pop3.multiline import TERMINATOR
 from courriel.pop3.protocol import Pop3State
 from courriel.storage.records import MessageContent
 
@@ -48,34 +47,12 @@ class MaildropMessage:
         return self.content.uid
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedMessage:
-    """A message read ahead with RETR's reply ready to send: ``reply`` is the status line,
-    the body (the message as a multi-line response carries it, RFC 1939 §3) and the
-    terminating line; the body starts at ``body_start``. ``stored`` holds the message's
-    bytes as stored when the body is not them as they are (stuffed, or given CRLFs), and
-    is None otherwise: they are then inside ``reply``, kept once."""
-
-    reply: bytes
-    body_start: int
-    stored: bytes | None
-
-    def message(self) -> bytes:
-        """The message's bytes as stored (TOP cuts them)."""
-        if self.stored is not None:
-            return self.stored
-        return self.reply[self.body_start : -len(TERMINATOR)]
-
-
 @dataclass(slots=True)
 class ReadAhead:
     """Messages read before a command asked for them, by message number (RETR and TOP
-    read ahead), each taken out when it is sent, prepared when they were read rather than
-    while a client waits. ``generation`` counts the times the read-ahead was replaced, so
-    that a read finishing later does not bring back what it was started for."""
+    read ahead), as stored; each is taken out when it is sent, and prepared then."""
 
-    messages: dict[int, PreparedMessage] = field(default_factory=dict)
-    generation: int = 0
+    messages: dict[int, bytes] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.messages)
@@ -83,21 +60,16 @@ class ReadAhead:
     def __contains__(self, number: int) -> bool:
         return number in self.messages
 
-    def keep(self, number: int, prepared: PreparedMessage) -> None:
-        self.messages[number] = prepared
+    def keep(self, number: int, data: bytes) -> None:
+        self.messages[number] = data
 
-    def take(self, number: int) -> PreparedMessage | None:
+    def take(self, number: int) -> bytes | None:
         """Message ``number``, or None when it was not read ahead."""
         return self.messages.pop(number, None)
 
-    def last(self, default: int) -> int:
-        """The highest message number held, or ``default``."""
-        return max(self.messages, default=default)
-
-    def replace(self) -> None:
+    def clear(self) -> None:
         """Drop everything held: a new read takes its place."""
         self.messages.clear()
-        self.generation += 1
 
 
 @dataclass(slots=True)
@@ -115,6 +87,7 @@ class Maildrop:
     """Message numbers sent whole by RETR (flagged \\Seen at QUIT when configured)."""
     read_ahead: ReadAhead = field(default_factory=ReadAhead)
     """Messages RETR and TOP read before they were asked for; the handlers bound it."""
+    _sizes: tuple[list[int], int] | None = field(default=None, init=False, repr=False)
 
     def message(self, number: int) -> MaildropMessage:
         """The message ``number``, or the ``-ERR`` RFC 1939 §5 asks for: numbers out of
@@ -139,9 +112,16 @@ class Maildrop:
         uidvalidity = self.uidvalidity
         return [f"{uidvalidity}.{message.content.uid}" for message in self.messages]
 
-    def wire_sizes(self) -> list[int | None]:
-        """The ``wire_size`` of every message, in order (deleted ones too)."""
-        return [message.wire_size for message in self.messages]
+    def wire_sizes(self) -> tuple[list[int], int] | None:
+        """The ``wire_size`` of every message, in order (deleted ones too), and their sum;
+        None while one is unknown. Kept once all are known: a size, once known, stays."""
+        if self._sizes is None:
+            sizes = [message.wire_size for message in self.messages]
+            if None in sizes:
+                return None
+            known = cast("list[int]", sizes)
+            self._sizes = (known, sum(known))
+        return self._sizes
 
     def marked_uids(self) -> list[int]:
         return [self.messages[number - 1].uid for number in sorted(self.deleted)]

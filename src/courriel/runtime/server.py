@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from courriel.config import Config, EnabledListener, ListenerProtocol
+from courriel.mailauth.dmarc import public_suffixes
 from courriel.net import Listener, SessionHandler, TlsContextProvider
 from courriel.runtime.outbound import local_failure_handler, make_worker
 from courriel.runtime.services import Services, open_services
@@ -37,6 +38,10 @@ RETENTION_PURGE_DELAY = 60.0
 RETENTION_PURGE_INTERVAL = 3600.0
 SPAM_TRAINING_INTERVAL = 60.0
 """How often the spam filter learns from the messages users moved into or out of Junk."""
+SENDER_SIGHTINGS_INTERVAL = 1.0
+"""How often the senders the spam filter saw are counted into their reputation."""
+WEB_SESSION_PURGE_INTERVAL = 3600.0
+"""How often expired webmail sessions are deleted (they no longer open anything anyway)."""
 
 
 @dataclass(frozen=True)
@@ -57,13 +62,25 @@ def protocol_servers() -> dict[ListenerProtocol, ServerFactory]:
     from courriel.imap.server.server import imap_server  # noqa: PLC0415
     from courriel.pop3.server import pop3_server  # noqa: PLC0415
     from courriel.smtp.server.server import smtp_server  # noqa: PLC0415
+    from courriel.web.server import web_server  # noqa: PLC0415
 
     return {
         "smtp": smtp_server,
         "submission": smtp_server,
         "imap": imap_server,
         "pop3": pop3_server,
+        "http": web_server,
     }
+
+
+def webmail_url(address: tuple[str, int]) -> str:
+    """The address to open in a browser for a listener bound to ``address``."""
+    host, port = address
+    if host in ("0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding it
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"https://{host}/" if port == 443 else f"https://{host}:{port}/"
 
 
 class Server:
@@ -88,6 +105,9 @@ class Server:
     async def start(self) -> None:
         """Bind every listener that has a protocol server; log one line each."""
         await self.services.mailstore.parser.start()
+        # The Public Suffix List (DMARC, the spam rules) takes ~0.2 s to read: read it now,
+        # in a thread, not in the first delivery's SMTP session.
+        await asyncio.to_thread(public_suffixes)
         for enabled in self.config.enabled_listeners():
             factory = self.factories.get(enabled.protocol)
             where = ", ".join(f"{address}:{enabled.port}" for address in enabled.addresses)
@@ -120,6 +140,8 @@ class Server:
                 enabled.tls,
                 bound,
             )
+            if enabled.protocol == "http" and enabled.tls != "none":
+                log.info("webmail: %s", webmail_url(listener.bound_addresses[0]))
         self.services.delivery.on_failures = local_failure_handler(self.services)
         self.worker = make_worker(self.services)
         self._housekeeping = [
@@ -127,6 +149,12 @@ class Server:
             self._every(TEXT_INDEX_INTERVAL, self._index_text, "full-text indexing"),
             self._every(GARBAGE_COLLECTION_INTERVAL, self._collect_garbage, "garbage collection"),
             self._every(SPAM_TRAINING_INTERVAL, self.train_spam, "spam training"),
+            self._every(
+                SENDER_SIGHTINGS_INTERVAL, self.services.spam.record_sightings, "sender reputation"
+            ),
+            self._every(
+                WEB_SESSION_PURGE_INTERVAL, self.services.web_sessions.purge, "web sessions"
+            ),
         ]
         mailbox = self.config.mailbox
         if mailbox.trash_retention > 0 or mailbox.junk_retention > 0:
@@ -208,6 +236,10 @@ class Server:
         await asyncio.gather(*(listener.stop(grace) for listener in self.listeners))
         self.listeners.clear()
         await self.services.delivery.wait_for_background()
+        try:
+            await self.services.spam.record_sightings()
+        except Exception:
+            log.exception("could not record the last sender sightings")
         await self.services.aclose()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from courriel.antivirus import ClamdClient, VirusScreen
 from courriel.config import Config
 from courriel.core.clock import Clock, SystemClock
 from courriel.delivery.pipeline import DeliveryPipeline
@@ -21,9 +22,11 @@ from courriel.mailstore.service import MailStore
 from courriel.net.limits import ConnectionCounter
 from courriel.pop3.state import MaildropLocks
 from courriel.queue.service import OutboundQueue
+from courriel.spam.external import ExternalScannerClient, ExternalSpamCheck
 from courriel.spam.service import SpamFilter
 from courriel.storage.changebus import InProcessChangeBus
 from courriel.storage.sqlite import EmbeddedStore, open_embedded_store
+from courriel.web.sessions import WebSessions
 
 
 @dataclass
@@ -48,6 +51,8 @@ class Services:
     spam: SpamFilter
     """The spam filter: ``check`` scores inbound mail, ``train_from_feedback`` learns from
     Junk moves, ``record_correspondent`` from submission, plus the allow and block lists."""
+    web_sessions: WebSessions
+    """Webmail sessions (``[web]`` idle timeout and lifetime)."""
     maildrop_locks: MaildropLocks = field(default_factory=MaildropLocks)
     """POP3 sessions in TRANSACTION, shared by every POP3 listener (RFC 2449 [IN-USE])."""
 
@@ -123,6 +128,8 @@ def open_services(
         resolver=resolver,
         mailauth=config.mailauth,
         spam=spam,
+        antivirus=make_virus_screen(config),
+        external_spam=make_external_spam_check(config),
     )
     return Services(
         config,
@@ -138,6 +145,13 @@ def open_services(
         ConnectionCounter(config.limits.max_connections_per_account),
         resolver,
         spam,
+        WebSessions(
+            store.web_sessions,
+            store.directory,
+            clock,
+            idle_timeout=config.web.session_idle_timeout,
+            lifetime=config.web.session_lifetime,
+        ),
     )
 
 
@@ -147,3 +161,27 @@ def make_resolver(config: Config) -> Resolver:
         zones = load_zones(config.dns.zones) if config.dns.zones.exists() else {}
         return StaticResolver(zones)
     return SystemResolver(timeout=config.dns.timeout)
+
+
+def make_virus_screen(config: Config) -> VirusScreen | None:
+    """clamd as ``[antivirus]`` configures it, or None when ``antivirus.clamd`` is empty."""
+    settings = config.antivirus
+    if settings.clamd is None:
+        return None
+    return VirusScreen(
+        ClamdClient(settings.clamd, timeout=settings.timeout),
+        max_size=settings.max_size,
+        on_unreachable=settings.on_unreachable,
+    )
+
+
+def make_external_spam_check(config: Config) -> ExternalSpamCheck | None:
+    """The external spam scanner ``spam.external`` names, or None."""
+    settings = config.spam
+    if settings.external is None:
+        return None
+    return ExternalSpamCheck(
+        ExternalScannerClient(settings.external, timeout=settings.external_timeout),
+        max_size=settings.external_max_size,
+        on_unreachable=settings.external_on_unreachable,
+    )

@@ -7,6 +7,7 @@ A message's score is the sum of the weights of the rules that fired, each listed
     features     what the rules read from a message, extracted once (bounded)
     links        <a href> targets with their text (html.parser), URLs in text
     domains      organisational domains, mixed scripts, digit-for-letter lookalikes
+    phrases      the phrase tables of the content rules (English and French)
     rules        header, structure and authentication rules: pure functions
     dnsbl        DNS blocklists (RFC 5782) through the Resolver port, cached
     tokens       the classifier's tokens of a message
@@ -16,6 +17,8 @@ A message's score is the sum of the weights of the rules that fired, each listed
     verdict      score(): everything combined per account, action, X-Spam-* fields
     training     train classifiers and reputation from users' Junk moves
     service      SpamFilter: the service runtime builds (check, train, lists)
+    external     Rspamd or spamd as one more rule (spam.external), off by default:
+                 external_wire, rspamd_protocol and spamd_protocol are their pure wire code
 
 Storage goes through the ``SpamRepo`` port (``storage.ports``).
 """

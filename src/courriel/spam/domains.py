@@ -12,12 +12,16 @@ domains, scripts mixed in one label, and digit-for-letter lookalikes.
   brand lists are out of scope.
 - :func:`lookalike_of`: the sender's domain written with digits for letters (``examp1e``,
   ``rnicrosoft``) of one of the recipient's own domains.
+- :func:`impersonated_brand` and :func:`imitated_brand`: a display name naming a brand that
+  phishing often imitates (:data:`BRANDS`) from a domain of another organisation, and a
+  domain written to look like such a brand (``paypa1``).
 
 Must not: look anything up in DNS.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -100,4 +104,82 @@ def lookalike_of(domain: str, protected: Iterable[str]) -> str | None:
         own = organizational_domain(candidate)
         if own != sender and skeleton(own) == sender_skeleton:
             return own
+    return None
+
+
+# Brands that phishing imitates most (the brands named by the APWG and national CERT
+# phishing reports), each with the words its own organisational domains carry. A display
+# name naming the brand, or a domain written to look like it, from an organisation whose
+# domain carries none of these words, is impersonation.
+BRANDS: dict[str, tuple[str, ...]] = {
+    "paypal": ("paypal",),
+    "microsoft": ("microsoft", "office", "office365", "outlook", "live", "hotmail", "msn"),
+    "office365": ("microsoft", "office", "office365", "outlook"),
+    "office 365": ("microsoft", "office", "office365", "outlook"),
+    "microsoft 365": ("microsoft", "office", "office365", "outlook"),
+    "outlook": ("microsoft", "outlook", "office", "live", "hotmail"),
+    "onedrive": ("microsoft", "onedrive", "live", "sharepoint"),
+    "sharepoint": ("microsoft", "sharepoint"),
+    "apple": ("apple", "icloud", "itunes"),
+    "icloud": ("apple", "icloud"),
+    "amazon": ("amazon", "amazonaws", "amazonses"),
+    "netflix": ("netflix",),
+    "dhl": ("dhl",),
+    "fedex": ("fedex",),
+    "ups": ("ups",),
+    "docusign": ("docusign",),
+    "dropbox": ("dropbox", "dropboxmail"),
+    "wetransfer": ("wetransfer",),
+    "facebook": ("facebook", "facebookmail", "meta"),
+    "instagram": ("instagram", "facebookmail"),
+    "linkedin": ("linkedin",),
+    "google": ("google", "gmail", "youtube"),
+    "gmail": ("google", "gmail"),
+    "ledger": ("ledger",),
+    "metamask": ("metamask",),
+    "coinbase": ("coinbase",),
+    "binance": ("binance",),
+    "colissimo": ("laposte", "colissimo"),
+    "la poste": ("laposte",),
+    "chronopost": ("chronopost",),
+    "ameli": ("ameli", "assurance-maladie"),
+    "impots.gouv": ("impots", "dgfip"),
+}
+_BRAND_IN_TEXT = re.compile(
+    r"(?<![\w.-])(" + "|".join(re.escape(brand) for brand in sorted(BRANDS, key=len)[::-1]) + r")"
+    r"(?![\w-])"
+)
+
+
+def _carries(domain: str, words: tuple[str, ...]) -> bool:
+    organisation = organizational_domain(domain.lower())
+    return any(word in organisation for word in words)
+
+
+def brand_named(text: str) -> str | None:
+    """The first brand of :data:`BRANDS` that ``text`` (a display name) names, or None."""
+    match = _BRAND_IN_TEXT.search(text.lower())
+    return match.group(1) if match is not None else None
+
+
+def impersonated_brand(name: str, domain: str) -> str | None:
+    """The brand a display ``name`` claims when the sender's ``domain`` is none of that
+    brand's organisations, else None."""
+    brand = brand_named(name)
+    if brand is None or _carries(domain, BRANDS[brand]):
+        return None
+    return brand
+
+
+def imitated_brand(domain: str) -> str | None:
+    """The brand that ``domain``'s organisational domain imitates with lookalike characters
+    (``paypa1-support``, ``rnicrosoft``), or None; a domain that really carries the brand's
+    name is not an imitation of it."""
+    label = domain_to_unicode(organizational_domain(domain.lower()).partition(".")[0])
+    shape = skeleton(label)
+    for brand, words in BRANDS.items():
+        if " " in brand or "." in brand or len(brand) < 5:
+            continue
+        if skeleton(brand) in shape and not any(word in label for word in words):
+            return brand
     return None

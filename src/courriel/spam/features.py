@@ -4,7 +4,9 @@
 tree with offsets, the envelope, the summary) and collects, within fixed bounds: the
 top-level header fields, the From and Reply-To addresses with decoded display names, the
 readable text (``mail.text.extract_text``), the links of HTML parts with their visible text
-and the URLs written in text, and the attachments' names and types.
+and the URLs written in text, the images HTML parts show, and the attachments' names and
+types, with the names of the files inside ZIP archives (Office Open XML documents are ZIP
+archives too: a ``vbaProject.bin`` inside one is a macro).
 
 Must not: raise on any input (``parse_message`` never does; decoding is tolerant), read more
 than the bounds below of a large message, or look anything up.
@@ -12,6 +14,9 @@ than the bounds below of a large message, or look anything up.
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from dataclasses import dataclass
 
 from courriel.mail import (
@@ -35,6 +40,17 @@ MAX_TEXT = 100_000
 # Encoded bytes of HTML read per part, and parts read, to find links.
 _MAX_HTML_BYTES = 256 * 1024
 _MAX_HTML_PARTS = 8
+# ZIP archives opened per message, encoded bytes read of each, and names kept per archive.
+_MAX_ARCHIVES = 4
+_MAX_ARCHIVE_BYTES = 8 * 1024 * 1024
+_MAX_ARCHIVE_NAMES = 200
+_ZIP_TYPES = frozenset(
+    {"application/zip", "application/x-zip-compressed", "application/x-zip", "multipart/x-zip"}
+)
+_ZIP_EXTENSIONS = frozenset(
+    {"zip", "docx", "docm", "dotm", "xlsx", "xlsm", "xltm", "xlam", "pptx", "pptm", "potm", "ppsm"}
+)
+_IMAGE_TAG = re.compile(r"<img[\s>]", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +59,8 @@ class Attachment:
 
     filename: str
     content_type: str
+    members: tuple[str, ...] = ()
+    """For a ZIP archive: the names of the files inside (at most 200), else empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +80,8 @@ class MessageFeatures:
     """URLs written in the text, and every link target: what the message points to."""
     attachments: tuple[Attachment, ...]
     html_only: bool
+    html_images: int
+    """``<img>`` elements in the HTML parts read (bounded like the links)."""
 
     def has_field(self, name: str) -> bool:
         """Whether the top-level header has a field called ``name`` (any case)."""
@@ -104,13 +124,36 @@ def _html_sources(raw: bytes, root: Part) -> list[str]:
     return sources
 
 
-def _attachments(root: Part) -> tuple[Attachment, ...]:
+def _is_zip(part: Part) -> bool:
+    extension = (part.filename or "").rpartition(".")[2].lower()
+    return part.content_type in _ZIP_TYPES or extension in _ZIP_EXTENSIONS
+
+
+def archive_members(data: bytes) -> tuple[str, ...]:
+    """The file names in the central directory of a ZIP archive (encrypted ones too: names
+    are not encrypted), at most 200; empty when ``data`` is not a readable archive.
+    Nothing is decompressed."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return tuple(info.filename for info in archive.infolist()[:_MAX_ARCHIVE_NAMES])
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        return ()
+
+
+def _attachments(raw: bytes, root: Part) -> tuple[Attachment, ...]:
     found = []
+    archives = 0
     for part in iter_parts(root):
         if part.children or (part is root and not part.has_filename):
             continue
         if part.has_filename or part.is_attachment or part.type == "application":
-            found.append(Attachment(part.filename or "", part.content_type))
+            members: tuple[str, ...] = ()
+            if archives < _MAX_ARCHIVES and _is_zip(part):
+                archives += 1
+                end = min(part.end, part.body_start + _MAX_ARCHIVE_BYTES)
+                data = decode_transfer_encoding(raw[part.body_start : end], part.encoding)
+                members = archive_members(data)
+            found.append(Attachment(part.filename or "", part.content_type, members))
     return tuple(found)
 
 
@@ -128,8 +171,10 @@ def read_features(raw: bytes, parsed: ParsedMessage | None = None) -> MessageFea
     reply_to_present = any(field.lname == "reply-to" for field in fields)
     text = extract_text(raw, root, limit=MAX_TEXT)
     links: list[Link] = []
+    images = 0
     for source in _html_sources(raw, root):
         links.extend(html_links(source))
+        images += min(MAX_LINKS, len(_IMAGE_TAG.findall(source)))
     urls = list(dict.fromkeys([*text_urls(text), *(link.href for link in links)]))
     return MessageFeatures(
         parsed=parsed,
@@ -140,6 +185,7 @@ def read_features(raw: bytes, parsed: ParsedMessage | None = None) -> MessageFea
         text=text,
         links=tuple(links[:MAX_LINKS]),
         urls=tuple(urls[:MAX_LINKS]),
-        attachments=_attachments(root),
+        attachments=_attachments(raw, root),
         html_only=_html_only(root),
+        html_images=images,
     )

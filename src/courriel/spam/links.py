@@ -4,7 +4,8 @@
 markup, unclosed tags and stray ``</a>`` are fine) and returns each link's target and the
 text shown for it. :func:`text_urls` finds ``http(s)://`` URLs in plain text.
 :func:`url_host` and :func:`shown_domain` give the host a URL points to and the domain a
-link's text *claims* to point to, which the link-mismatch rule compares.
+link's text *claims* to point to, which the link-mismatch rule compares;
+:func:`is_shortener` tells a public URL shortener.
 
 Must not: fetch anything, or follow more than ``MAX_LINKS`` links of one message.
 """
@@ -19,6 +20,15 @@ from urllib.parse import urlsplit
 
 from courriel.mail.address import domain_to_ascii
 
+# Public URL shorteners: a link through one hides where it goes until it is followed.
+# (Shorteners of one company's own links, such as a social network's, are left out.)
+SHORTENERS = frozenset(
+    {
+        "bit.ly", "bitly.com", "tinyurl.com", "goo.gl", "ow.ly", "is.gd", "v.gd", "buff.ly",
+        "rebrand.ly", "cutt.ly", "shorturl.at", "rb.gy", "t.ly", "tiny.cc", "s.id", "bl.ink",
+        "short.io", "tinu.be", "qrco.de", "shorturl.asia", "urlz.fr",
+    }
+)  # fmt: skip
 #: Links read from one message; a message with more is judged on these.
 MAX_LINKS = 500
 # Characters of one anchor handed to the HTML parser at most.
@@ -139,6 +149,11 @@ def is_ip_address(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def is_shortener(host: str) -> bool:
+    """Whether ``host`` (lower case) is a public URL shortener of :data:`SHORTENERS`."""
+    return host.removeprefix("www.") in SHORTENERS
 
 
 def shown_domain(text: str) -> str | None:

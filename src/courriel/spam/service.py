@@ -4,7 +4,8 @@ It holds the ``SpamRepo`` port, the resolver, the ``[spam]`` settings and the DN
 blocklist cache, and offers what the rest of courriel calls:
 
 - :meth:`SpamFilter.check` — the delivery pipeline's entry point: score a message for its
-  recipient accounts (``verdict.score``) and count it in its sender's reputation;
+  recipient accounts (``verdict.score``) and count it in its sender's reputation (in
+  memory; :meth:`SpamFilter.record_sightings` writes the counts, every second);
 - :meth:`SpamFilter.train_from_feedback` — housekeeping: train on users' Junk moves;
 - :meth:`SpamFilter.record_correspondent` — submission: the account wrote to someone;
 - the allow and block list operations the CLI (and later the web UI) use.
@@ -16,6 +17,7 @@ refusal) or touch the mail store itself.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Collection, Sequence
 
 from courriel.core.clock import Clock, SystemClock
@@ -49,6 +51,9 @@ class SpamFilter:
         self.resolver = resolver
         self.clock = clock or SystemClock()
         self.dnsbl_cache = DnsblCache(self.clock)
+        self._sightings: Counter[str] = Counter()
+        """Messages scored per sender key since the last ``record_sightings``."""
+        self._last_sighting = 0.0
 
     async def check(
         self,
@@ -90,11 +95,25 @@ class SpamFilter:
             )
         keys = sender_keys(scored.from_address)
         if keys:
-            try:
-                await self.repo.record_senders(keys, self.clock.now())
-            except Exception:  # bookkeeping must never cost a message
-                log.exception("could not record the sender %s", scored.from_address)
+            self._sightings.update(set(keys))
+            self._last_sighting = self.clock.now()
         return scored
+
+    async def record_sightings(self) -> int:
+        """Write the sender sightings counted since the last call into the reputation
+        table, in one transaction; the number of senders written. Scoring only counts
+        in memory so that a delivery never waits for this write: ``runtime`` calls this
+        every second and at shutdown (a crash forgets at most that second's counts,
+        which only nudge reputation). A failed write keeps the counts for the next call."""
+        if not self._sightings:
+            return 0
+        sightings, self._sightings = self._sightings, Counter()
+        try:
+            await self.repo.record_senders(sightings, self._last_sighting)
+        except Exception:
+            self._sightings.update(sightings)
+            raise
+        return len(sightings)
 
     async def train_from_feedback(
         self, source: FeedbackSource, *, max_reports: int = 10_000

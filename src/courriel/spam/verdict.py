@@ -40,13 +40,14 @@ from courriel.mail.message import ParsedMessage
 from courriel.mailauth.results import MethodResult
 from courriel.spam.classifier import bayes_hit, classify
 from courriel.spam.dnsbl import DnsblCache, DnsblZone, check_dnsbl
-from courriel.spam.features import MessageFeatures, read_features
+from courriel.spam.features import read_features
 from courriel.spam.lists import candidate_entries, list_hits
 from courriel.spam.reputation import correspondent_hits, reputation_hits, sender_keys
 from courriel.spam.rules import RuleContext, run_rules
 from courriel.spam.tokens import tokenize
 from courriel.spam.weights import Hit
 from courriel.storage.ports import SpamRepo
+from courriel.storage.records import AccountScoringInputs, AccountScoringQuery
 
 Action = Literal["none", "headers", "junk", "reject"]
 
@@ -171,6 +172,20 @@ class ScoredMessage:
             grouped.setdefault(verdict.headers(), []).append(account_id)
         return list(grouped.items())
 
+    def with_shared_hits(self, hits: Sequence[Hit], settings: SpamSettings) -> ScoredMessage:
+        """These verdicts with ``hits`` added to every account's (an external scanner's
+        opinion): new totals, actions under the same thresholds; a filter that is off
+        stays off."""
+        if not hits:
+            return self
+        verdicts = {
+            account_id: verdict
+            if verdict.action == "none"
+            else _verdict(account_id, (*verdict.hits, *hits), settings)
+            for account_id, verdict in self.verdicts.items()
+        }
+        return ScoredMessage(verdicts, self.from_address)
+
     def explanation(self) -> str:
         """The reply text for a refused message: the score and the strongest rules."""
         verdict = max(self.verdicts.values(), key=lambda found: found.score)
@@ -189,6 +204,19 @@ def remove_spam_fields(raw: bytes) -> bytes:
     return without_fields(raw, forged)
 
 
+def _verdict(account_id: int, hits: tuple[Hit, ...], settings: SpamSettings) -> SpamVerdict:
+    """The verdict the sum of ``hits`` gives under the thresholds of ``settings``."""
+    total = round(sum(found.weight for found in hits), 1) + 0.0  # no "-0.0"
+    return SpamVerdict(
+        account_id,
+        total,
+        settings.junk_score,
+        settings.reject_score,
+        _action(total, settings),
+        hits,
+    )
+
+
 def _action(total: float, settings: SpamSettings) -> Action:
     if settings.reject_score > 0 and total >= settings.reject_score:
         return "reject"
@@ -197,28 +225,24 @@ def _action(total: float, settings: SpamSettings) -> Action:
     return "headers"
 
 
-async def _account_hits(
-    account_id: int,
-    features: MessageFeatures,
+def _account_hits(
+    inputs: AccountScoringInputs,
     tokens: Sequence[str],
+    from_address: str | None,
     context: RuleContext,
-    mail_from: str,
-    repo: SpamRepo,
 ) -> list[Hit]:
-    sender = features.from_address
-    from_address = sender.addr_spec.lower() if sender is not None and sender.domain else None
-    candidates = candidate_entries([address for address in (from_address, mail_from) if address])
-    counts, known, matches = await asyncio.gather(
-        repo.classifier_counts(account_id, tokens),
-        repo.known_correspondents(account_id, [from_address] if from_address else []),
-        repo.matching_list_entries(account_id, candidates),
-    )
+    """What is personal to one account: its classifier, whether it wrote to the sender,
+    its allow and block lists."""
     hits = []
-    classification = classify(tokens, counts)
+    classification = classify(tokens, inputs.counts)
     if classification is not None:
         hits.append(bayes_hit(classification))
-    hits.extend(correspondent_hits(known, from_address, dmarc_failed=context.dmarc_failed))
-    hits.extend(list_hits(matches, dmarc_failed=context.dmarc_failed))
+    hits.extend(
+        correspondent_hits(
+            inputs.known_correspondents, from_address, dmarc_failed=context.dmarc_failed
+        )
+    )
+    hits.extend(list_hits(inputs.list_matches, dmarc_failed=context.dmarc_failed))
     return hits
 
 
@@ -261,44 +285,38 @@ async def score(
     sender = features.from_address
     from_address = sender.addr_spec.lower() if sender is not None and sender.domain else None
     keys = sender_keys(from_address)
+    candidates = candidate_entries([address for address in (from_address, mail_from) if address])
+    queries = [
+        AccountScoringQuery(account_id, tokens, [from_address] if from_address else [], candidates)
+        for account_id in account_ids
+    ]
+    stored = repo.scoring_inputs(keys, queries)
     zones = [DnsblZone(name, weight) for name, weight in settings.dnsbl_zones]
     if client_ip and zones and resolver is not None:
-        listed = check_dnsbl(
-            client_ip,
-            zones,
-            resolver,
-            dnsbl_cache if dnsbl_cache is not None else DnsblCache(),
-            timeout=settings.dnsbl_timeout,
+        # The blocklists' DNS and the one read of the store, side by side.
+        dnsbl_hits, inputs = await asyncio.gather(
+            check_dnsbl(
+                client_ip,
+                zones,
+                resolver,
+                dnsbl_cache if dnsbl_cache is not None else DnsblCache(),
+                timeout=settings.dnsbl_timeout,
+            ),
+            stored,
         )
     else:
-        listed = _no_hits()
-    (dnsbl_hits, reputations), personal = await asyncio.gather(
-        asyncio.gather(listed, repo.sender_reputation(keys)),
-        asyncio.gather(
-            *(
-                _account_hits(account_id, features, tokens, context, mail_from, repo)
-                for account_id in account_ids
-            )
-        ),
-    )
+        dnsbl_hits, inputs = [], await stored
+    reputations = inputs.reputations
+    personal = [
+        _account_hits(inputs.accounts[account_id], tokens, from_address, context)
+        for account_id in account_ids
+    ]
     dmarc = context.result("dmarc")
     authenticated = dmarc is not None and dmarc.result == "pass"
     shared.extend(dnsbl_hits)
     shared.extend(reputation_hits(reputations, keys, authenticated=authenticated))
-    verdicts = {}
-    for account_id, own in zip(account_ids, personal, strict=True):
-        hits = (*shared, *own)
-        total = round(sum(found.weight for found in hits), 1) + 0.0  # no "-0.0"
-        verdicts[account_id] = SpamVerdict(
-            account_id,
-            total,
-            settings.junk_score,
-            settings.reject_score,
-            _action(total, settings),
-            hits,
-        )
+    verdicts = {
+        account_id: _verdict(account_id, (*shared, *own), settings)
+        for account_id, own in zip(account_ids, personal, strict=True)
+    }
     return ScoredMessage(verdicts, from_address)
-
-
-async def _no_hits() -> list[Hit]:
-    return []

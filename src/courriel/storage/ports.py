@@ -20,12 +20,13 @@ passes the conformance suite in ``tests/conformance``. Rules that are not about 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Protocol
 
 from courriel.storage.query import SearchKey
 from courriel.storage.records import (
     AccountRecord,
+    AccountScoringQuery,
     AliasRecord,
     AppendResult,
     AppPasswordRecord,
@@ -52,11 +53,13 @@ from courriel.storage.records import (
     QueuedRecipient,
     QueueRecipientInput,
     RenderedMessage,
+    ScoringInputs,
     SenderReputation,
     SpamFeedback,
     SpamListEntry,
     TotpRecord,
     Usage,
+    WebSessionRecord,
 )
 
 
@@ -608,8 +611,9 @@ class SpamRepo(Protocol):
         left at zero are deleted); False, changing nothing, when it was not trained."""
         ...
 
-    async def record_senders(self, senders: Sequence[str], now: float) -> None:
-        """Count one message seen from each of ``senders`` (duplicates count once)."""
+    async def record_senders(self, sightings: Mapping[str, int], now: float) -> None:
+        """Count ``sightings[sender]`` more messages seen from each sender, the last of
+        them at ``now``."""
         ...
 
     async def sender_reputation(self, senders: Sequence[str]) -> dict[str, SenderReputation]:
@@ -647,6 +651,56 @@ class SpamRepo(Protocol):
         self, account_id: int, entries: Sequence[str]
     ) -> list[SpamListEntry]:
         """The account's entries that are among ``entries``, in the order of ``list_entries``."""
+        ...
+
+    async def scoring_inputs(
+        self, senders: Sequence[str], queries: Sequence[AccountScoringQuery]
+    ) -> ScoringInputs:
+        """In one consistent read, what scoring a message needs: ``sender_reputation``
+        of ``senders``, and for each query ``classifier_counts``, ``known_correspondents``
+        and ``matching_list_entries`` of its account (each answer equal to what those
+        methods return). Queries for an unknown account get empty answers."""
+        ...
+
+
+class WebSessionRepo(Protocol):
+    """Webmail sessions, keyed by the SHA-256 of the browser's token (never the token
+    itself). Every write is durable on return; an account's sessions go with it."""
+
+    async def create_web_session(self, session: WebSessionRecord) -> None:
+        """Store a new session. Raises ``AlreadyExists`` (digest taken) or ``NotFound``
+        (account)."""
+        ...
+
+    async def get_web_session(self, digest: str, now: float) -> WebSessionRecord | None:
+        """The session with this digest, or None when there is none or it expired
+        (``expires <= now``)."""
+        ...
+
+    async def touch_web_session(self, digest: str, last_seen: float, expires: float) -> None:
+        """Record use: set ``last_seen`` and push ``expires`` back; unknown digests are
+        ignored."""
+        ...
+
+    async def count_web_session_attempt(self, digest: str) -> int:
+        """Add one to the session's wrong-code count and return it (0: no such session)."""
+        ...
+
+    async def delete_web_session(self, digest: str) -> bool:
+        """End one session; False when there was none."""
+        ...
+
+    async def delete_web_sessions(self, account_id: int, keep: str | None = None) -> int:
+        """End every session of the account except the one whose digest is ``keep``;
+        returns how many ended."""
+        ...
+
+    async def list_web_sessions(self, account_id: int, now: float) -> list[WebSessionRecord]:
+        """The account's unexpired sessions, most recently used first."""
+        ...
+
+    async def purge_web_sessions(self, now: float) -> int:
+        """Delete every session expired at ``now``; returns how many."""
         ...
 
 

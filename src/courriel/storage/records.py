@@ -8,7 +8,7 @@ common ``$`` keywords, plus a tuple of other keywords, as in ``research/scale-ou
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -525,3 +525,52 @@ class SpamListEntry:
     entry: str
     kind: str
     created: float
+
+
+@dataclass(frozen=True, slots=True)
+class AccountScoringQuery:
+    """What scoring a message asks about one recipient account: its classifier's counts
+    for ``tokens``, which of ``correspondents`` it wrote to, and which of ``list_entries``
+    are on its allow or block lists."""
+
+    account_id: int
+    tokens: Sequence[str]
+    correspondents: Sequence[str]
+    list_entries: Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountScoringInputs:
+    """The answers to an :class:`AccountScoringQuery`."""
+
+    counts: ClassifierCounts
+    known_correspondents: set[str]
+    list_matches: list[SpamListEntry]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringInputs:
+    """Everything the store knows that scoring one message needs: the senders'
+    reputations (unknown senders left out) and each account's answers, by account id."""
+
+    reputations: dict[str, SenderReputation]
+    accounts: dict[int, AccountScoringInputs]
+
+
+@dataclass(frozen=True, slots=True)
+class WebSessionRecord:
+    """A webmail session: ``digest`` is the SHA-256 (hex) of the token in the browser's
+    cookie; ``stage`` is ``"second-factor"`` (password checked, code still due) or
+    ``"active"``; ``csrf`` the token every state-changing form must carry; ``attempts``
+    counts wrong second-factor codes; ``expires`` is the idle deadline, pushed back on use."""
+
+    digest: str
+    account_id: int
+    stage: str
+    csrf: str
+    created: float
+    last_seen: float
+    expires: float
+    attempts: int
+    ip: str
+    user_agent: str

@@ -17,6 +17,8 @@ from courriel.config.kinds import (
     Boolean,
     ByteSize,
     Choice,
+    DaemonAddress,
+    DaemonAddressKind,
     DomainList,
     Duration,
     FilePath,
@@ -95,6 +97,7 @@ def test_each_kind_matches_the_annotation_of_its_field() -> None:
         Text: str,
         Number: float,
         WeightedDomainList: tuple[tuple[str, float], ...],
+        DaemonAddressKind: DaemonAddress | None,
     }
     for top in SECTIONS:
         for section in top.walk():

@@ -19,7 +19,7 @@ from courriel.dns import StaticResolver
 from courriel.mail.headers import find_header_end, split_header_fields
 from courriel.runtime.services import Services
 from courriel.storage.records import Flag
-from support.services import temporary_services
+from support.services import account_messages, temporary_services
 
 HOST = "mail.example.test"
 CLIENT = "192.0.2.10"
@@ -79,14 +79,7 @@ async def deliver(
 
 
 async def bobs_mail(services: Services) -> list[tuple[str, bytes, int]]:
-    account = await services.directory.get_account("bob@example.test")
-    found = []
-    for mailbox in await services.mailstore.list_mailboxes(account.id):
-        _, metas = await services.mailstore.snapshot(mailbox.id)
-        records = await services.mailstore.fetch(mailbox.id, [meta.uid for meta in metas])
-        for record, meta in zip(records, metas, strict=True):
-            found.append((mailbox.name, await services.mailstore.read_message(record), meta.flags))
-    return found
+    return await account_messages(services, "bob@example.test")
 
 
 def field_names(raw: bytes) -> list[str]:

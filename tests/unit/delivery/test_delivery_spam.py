@@ -24,7 +24,7 @@ from courriel.runtime.services import Services
 from courriel.smtp.server.server import smtp_server
 from courriel.spam.rules import GTUBE
 from courriel.storage.records import Flag
-from support.services import temporary_services
+from support.services import account_messages, temporary_services
 
 FORGED = b"X-Spam-Status: No, score=-100.0, required=5.0\r\nX-Spam-Score: -100.0\r\n"
 
@@ -70,14 +70,7 @@ def send(port: int, raw: bytes) -> tuple[int, bytes]:
 
 
 async def bobs_mail(services: Services) -> list[tuple[str, bytes, int]]:
-    account = await services.directory.get_account("bob@example.test")
-    found = []
-    for mailbox in await services.mailstore.list_mailboxes(account.id):
-        _, metas = await services.mailstore.snapshot(mailbox.id)
-        records = await services.mailstore.fetch(mailbox.id, [meta.uid for meta in metas])
-        for record, meta in zip(records, metas, strict=True):
-            found.append((mailbox.name, await services.mailstore.read_message(record), meta.flags))
-    return found
+    return await account_messages(services, "bob@example.test")
 
 
 def fields(raw: bytes) -> list[tuple[str, bytes]]:

@@ -584,9 +584,13 @@ async def test_top_from_the_read_ahead_is_top_from_storage(
         assert body == dot_unstuff(dot_stuff(raw))  # the whole message, as RETR sends it
 
 
-async def test_reading_in_order_reads_each_message_once_and_ahead_in_the_background(
+async def test_reading_in_order_reads_each_message_once_in_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A client downloading in order waits for storage once per batch: the RETR that finds
+    the read-ahead empty reads the next READ_AHEAD_MESSAGES, none is read before (no
+    background read competes with the session) and none twice."""
+    monkeypatch.setattr(handlers, "READ_AHEAD_MESSAGES", 64)
     raws = [message(f"m{n}") for n in range(1, 201)]
     async with serving(tmp_path) as served:
         await served.append(*raws)
@@ -596,8 +600,8 @@ async def test_reading_in_order_reads_each_message_once_and_ahead_in_the_backgro
         for number, raw in enumerate(raws, 1):
             _, body = await client.multiline(f"RETR {number}")
             assert body == raw
+            assert len(batches) == (number - 1) // 64 + 1
         client.close()
-    # The first read is the first RETR's; the others started while 16 were left.
     assert [len(batch) for batch in batches] == [64, 64, 64, 8]
     assert sorted(uid for batch in batches for uid in batch) == list(range(1, 201))
 

@@ -28,8 +28,12 @@ def total(path: Path) -> float:
 
 
 def test_the_corpus_is_there() -> None:
-    assert len(HAM) >= 30
-    assert len(SPAM) >= 30
+    assert len(HAM) >= 90
+    assert len(SPAM) >= 100
+    readme = (CORPUS / "README.md").read_text()
+    for path in [*HAM, *SPAM]:  # every imported sample has its provenance written down
+        if path.name.startswith(("sa-", "mp-")):
+            assert path.name in readme
 
 
 @pytest.mark.parametrize("path", HAM, ids=lambda path: path.name)
@@ -41,4 +45,5 @@ def test_the_rules_alone_catch_some_spam() -> None:
     caught = [path.name for path in SPAM if total(path) >= SpamSettings().junk_score]
     assert "s29-gtube.eml" in caught
     assert "s05-invoice-double-ext.eml" in caught
+    assert "s31-paypal-lookalike-link.eml" in caught  # brand lookalike + deceptive link
     assert total(CORPUS / "spam" / "s29-gtube.eml") >= SpamSettings().reject_score

@@ -173,11 +173,37 @@ async def test_check_counts_the_sender(tmp_path: Path) -> None:
                 auth_results=(MethodResult("spf", "pass"),),
                 client_ip="192.0.2.1",
             )
-        found = await services.store.spam.sender_reputation(["alice@example.org", "@example.org"])
+        keys = ["alice@example.org", "@example.org"]
+        # Counted in memory: nothing written until the sightings are recorded.
+        assert await services.store.spam.sender_reputation(keys) == {}
+        assert await services.spam.record_sightings() == 2
+        found = await services.store.spam.sender_reputation(keys)
         assert {sender: r.seen for sender, r in found.items()} == {
             "alice@example.org": 2,
             "@example.org": 2,
         }
+        assert await services.spam.record_sightings() == 0  # nothing new
+
+
+async def test_sightings_survive_a_failed_write(tmp_path: Path) -> None:
+    async with temporary_services(tmp_path) as services:
+        bob = await _account(services)
+        await services.spam.check(
+            message(), account_ids=[bob], auth_results=None, client_ip="192.0.2.1"
+        )
+        failing = services.spam.repo
+
+        class Unwritable:
+            async def record_senders(self, sightings: object, now: float) -> None:
+                raise OSError("disk full")
+
+        services.spam.repo = Unwritable()  # type: ignore[assignment]
+        with pytest.raises(OSError, match="disk full"):
+            await services.spam.record_sightings()
+        services.spam.repo = failing
+        assert await services.spam.record_sightings() == 2
+        found = await services.store.spam.sender_reputation(["@example.org"])
+        assert found["@example.org"].seen == 1
 
 
 async def test_correspondents(tmp_path: Path) -> None:

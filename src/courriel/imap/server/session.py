@@ -89,7 +89,7 @@ from courriel.mailstore.service import MailStore
 from courriel.net import Connection, ConnectionClosed, ReadTimeout, TlsContextProvider
 from courriel.net.errors import TlsError
 from courriel.net.limits import ConnectionCounter, CountedKey
-from courriel.net.ratelimit import CommandRate
+from courriel.net.ratelimit import CommandRate, pace
 from courriel.storage.errors import NotFound, StorageError
 from courriel.storage.ports import ChangeBus, Subscription
 from courriel.storage.records import MailboxChange
@@ -315,7 +315,7 @@ class ImapSession:
             await self.flush()
             while not self.closing:
                 frame = await self._next_frame()
-                await self._pace()
+                await pace(self._pacing, self.flush)
                 await self._execute(frame)
         except ConnectionClosed:
             pass
@@ -344,15 +344,6 @@ class ImapSession:
         with contextlib.suppress(ConnectionClosed, OSError):
             await self.send(response)
             await self.flush()
-
-    async def _pace(self) -> None:
-        """Wait before a command that came faster than ``limits.commands_per_second``."""
-        if self._pacing is None:
-            return
-        wait = self._pacing.take()
-        if wait > 0:
-            await self.flush()  # the replies so far go out before the pause
-            await asyncio.sleep(wait)
 
     def _claim_account(self, principal: Principal) -> bool:
         """Count this session as one of the account's (False: it has too many)."""

@@ -27,4 +27,8 @@ SENDER_REFUSALS: dict[Refusal, Reply] = {
 # RFC 3463 X.7.1 "delivery not authorized, message refused".
 MESSAGE_REFUSALS: dict[Refusal, Reply] = {
     Refusal.POLICY_REJECTED: Reply(550, "5.7.1", "Message rejected by the sender domain's policy"),
+    # RFC 3463 X.7.0 "other or undefined security status": a virus; 554 "transaction failed".
+    Refusal.VIRUS: Reply(554, "5.7.0", "Message refused: it contains a virus"),
+    # RFC 5321 §4.2.5 / RFC 3463 X.7.0: a scanner we rely on is down; the sender retries.
+    Refusal.SCAN_UNAVAILABLE: Reply(451, "4.7.0", "Content scan unavailable, try again later"),
 }

@@ -22,6 +22,7 @@ from courriel.storage.sqlite.queue import SqliteQueueRepo
 from courriel.storage.sqlite.search import register_functions
 from courriel.storage.sqlite.security import SqliteSecurityRepo
 from courriel.storage.sqlite.spam import SqliteSpamRepo
+from courriel.storage.sqlite.web_sessions import SqliteWebSessionRepo
 
 DEFAULT_INLINE_LIMIT = 128 * 1024
 
@@ -38,6 +39,7 @@ class EmbeddedStore:
     blobs: FileBlobStore
     inline_limit: int
     spam: SqliteSpamRepo
+    web_sessions: SqliteWebSessionRepo
 
     def close(self) -> None:
         self.engine.close()
@@ -75,4 +77,5 @@ def open_embedded_store(
         blobs,
         inline_limit,
         SqliteSpamRepo(engine),
+        SqliteWebSessionRepo(engine),
     )

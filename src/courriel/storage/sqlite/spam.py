@@ -10,7 +10,7 @@ or a message moved into Junk and back out never counts twice.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from courriel.storage.errors import NotFound
@@ -19,7 +19,10 @@ from courriel.storage.records import (
     LIST_KINDS,
     SPAM,
     VERDICTS,
+    AccountScoringInputs,
+    AccountScoringQuery,
     ClassifierCounts,
+    ScoringInputs,
     SenderReputation,
     SpamListEntry,
 )
@@ -107,24 +110,9 @@ class SqliteSpamRepo:
 
     async def classifier_counts(self, account_id: int, tokens: Sequence[str]) -> ClassifierCounts:
         unique = list(dict.fromkeys(tokens))
-
-        def read(connection: sqlite3.Connection) -> ClassifierCounts:
-            row = connection.execute(
-                "SELECT spam, ham FROM spam_corpus WHERE account_id = ?", (account_id,)
-            ).fetchone()
-            spam_messages, ham_messages = (0, 0) if row is None else (row[0], row[1])
-            counts: dict[str, tuple[int, int]] = {}
-            if spam_messages or ham_messages:
-                for chunk in _chunks(unique):
-                    for token, spam, ham in connection.execute(
-                        "SELECT token, spam, ham FROM spam_token WHERE account_id = ? "
-                        f"AND token IN ({_placeholders(len(chunk))})",
-                        (account_id, *chunk),
-                    ):
-                        counts[token] = (spam, ham)
-            return ClassifierCounts(spam_messages, ham_messages, counts)
-
-        return await self._engine.read(read)
+        return await self._engine.read(
+            lambda connection: _classifier_counts(connection, account_id, unique)
+        )
 
     async def train(
         self,
@@ -185,38 +173,26 @@ class SqliteSpamRepo:
 
     # -- sender reputation ------------------------------------------------------------------
 
-    async def record_senders(self, senders: Sequence[str], now: float) -> None:
-        unique = list(dict.fromkeys(senders))
-        if not unique:
+    async def record_senders(self, sightings: Mapping[str, int], now: float) -> None:
+        counted = [(sender, count, now) for sender, count in sightings.items() if count > 0]
+        if not counted:
             return
 
         def record(connection: sqlite3.Connection) -> None:
             connection.executemany(
-                "INSERT INTO spam_sender (sender, seen, last_seen) VALUES (?, 1, ?) "
-                "ON CONFLICT (sender) DO UPDATE SET seen = seen + 1, "
+                "INSERT INTO spam_sender (sender, seen, last_seen) VALUES (?, ?, ?) "
+                "ON CONFLICT (sender) DO UPDATE SET seen = seen + excluded.seen, "
                 "last_seen = max(last_seen, excluded.last_seen)",
-                [(sender, now) for sender in unique],
+                counted,
             )
 
         await self._engine.write(record)
 
     async def sender_reputation(self, senders: Sequence[str]) -> dict[str, SenderReputation]:
         unique = list(dict.fromkeys(senders))
-
-        def read(connection: sqlite3.Connection) -> dict[str, SenderReputation]:
-            found: dict[str, SenderReputation] = {}
-            for chunk in _chunks(unique):
-                for row in connection.execute(
-                    "SELECT sender, seen, spam, ham, last_seen FROM spam_sender "
-                    f"WHERE sender IN ({_placeholders(len(chunk))})",
-                    tuple(chunk),
-                ):
-                    found[row[0]] = SenderReputation(*row)
-            return found
-
         if not unique:
             return {}
-        return await self._engine.read(read)
+        return await self._engine.read(lambda connection: _reputations(connection, unique))
 
     # -- correspondents -------------------------------------------------------------------
 
@@ -238,23 +214,11 @@ class SqliteSpamRepo:
 
     async def known_correspondents(self, account_id: int, addresses: Sequence[str]) -> set[str]:
         unique = list(dict.fromkeys(addresses))
-
-        def read(connection: sqlite3.Connection) -> set[str]:
-            found: set[str] = set()
-            for chunk in _chunks(unique):
-                found.update(
-                    row[0]
-                    for row in connection.execute(
-                        "SELECT address FROM spam_correspondent WHERE account_id = ? "
-                        f"AND address IN ({_placeholders(len(chunk))})",
-                        (account_id, *chunk),
-                    )
-                )
-            return found
-
         if not unique:
             return set()
-        return await self._engine.read(read)
+        return await self._engine.read(
+            lambda connection: _known_correspondents(connection, account_id, unique)
+        )
 
     # -- allow and block lists ------------------------------------------------------------
 
@@ -306,21 +270,107 @@ class SqliteSpamRepo:
         self, account_id: int, entries: Sequence[str]
     ) -> list[SpamListEntry]:
         unique = list(dict.fromkeys(entries))
-
-        def read(connection: sqlite3.Connection) -> list[SpamListEntry]:
-            found: list[SpamListEntry] = []
-            for chunk in _chunks(unique):
-                found.extend(
-                    _list_entry(row)
-                    for row in connection.execute(
-                        "SELECT account_id, entry, kind, created FROM spam_list "
-                        f"WHERE account_id = ? AND entry IN ({_placeholders(len(chunk))})",
-                        (account_id, *chunk),
-                    )
-                )
-            found.sort(key=lambda item: (item.kind == "block", item.entry))
-            return found
-
         if not unique:
             return []
+        return await self._engine.read(
+            lambda connection: _list_matches(connection, account_id, unique)
+        )
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    async def scoring_inputs(
+        self, senders: Sequence[str], queries: Sequence[AccountScoringQuery]
+    ) -> ScoringInputs:
+        unique_senders = list(dict.fromkeys(senders))
+        asked = [
+            (
+                query.account_id,
+                list(dict.fromkeys(query.tokens)),
+                list(dict.fromkeys(query.correspondents)),
+                list(dict.fromkeys(query.list_entries)),
+            )
+            for query in queries
+        ]
+
+        def read(connection: sqlite3.Connection) -> ScoringInputs:
+            accounts = {
+                account_id: AccountScoringInputs(
+                    _classifier_counts(connection, account_id, tokens),
+                    _known_correspondents(connection, account_id, correspondents),
+                    _list_matches(connection, account_id, entries),
+                )
+                for account_id, tokens, correspondents, entries in asked
+            }
+            return ScoringInputs(_reputations(connection, unique_senders), accounts)
+
+        # One read transaction (a consistent snapshot) and one trip to a reader thread.
         return await self._engine.read(read)
+
+
+# -- reads shared by the single lookups and ``scoring_inputs`` (arguments deduplicated) ---
+
+
+def _classifier_counts(
+    connection: sqlite3.Connection, account_id: int, tokens: Sequence[str]
+) -> ClassifierCounts:
+    row = connection.execute(
+        "SELECT spam, ham FROM spam_corpus WHERE account_id = ?", (account_id,)
+    ).fetchone()
+    spam_messages, ham_messages = (0, 0) if row is None else (row[0], row[1])
+    counts: dict[str, tuple[int, int]] = {}
+    if spam_messages or ham_messages:
+        for chunk in _chunks(tokens):
+            for token, spam, ham in connection.execute(
+                "SELECT token, spam, ham FROM spam_token WHERE account_id = ? "
+                f"AND token IN ({_placeholders(len(chunk))})",
+                (account_id, *chunk),
+            ):
+                counts[token] = (spam, ham)
+    return ClassifierCounts(spam_messages, ham_messages, counts)
+
+
+def _reputations(
+    connection: sqlite3.Connection, senders: Sequence[str]
+) -> dict[str, SenderReputation]:
+    found: dict[str, SenderReputation] = {}
+    for chunk in _chunks(senders):
+        for row in connection.execute(
+            "SELECT sender, seen, spam, ham, last_seen FROM spam_sender "
+            f"WHERE sender IN ({_placeholders(len(chunk))})",
+            tuple(chunk),
+        ):
+            found[row[0]] = SenderReputation(*row)
+    return found
+
+
+def _known_correspondents(
+    connection: sqlite3.Connection, account_id: int, addresses: Sequence[str]
+) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(addresses):
+        found.update(
+            row[0]
+            for row in connection.execute(
+                "SELECT address FROM spam_correspondent WHERE account_id = ? "
+                f"AND address IN ({_placeholders(len(chunk))})",
+                (account_id, *chunk),
+            )
+        )
+    return found
+
+
+def _list_matches(
+    connection: sqlite3.Connection, account_id: int, entries: Sequence[str]
+) -> list[SpamListEntry]:
+    found: list[SpamListEntry] = []
+    for chunk in _chunks(entries):
+        found.extend(
+            _list_entry(row)
+            for row in connection.execute(
+                "SELECT account_id, entry, kind, created FROM spam_list "
+                f"WHERE account_id = ? AND entry IN ({_placeholders(len(chunk))})",
+                (account_id, *chunk),
+            )
+        )
+    found.sort(key=lambda item: (item.kind == "block", item.entry))
+    return found

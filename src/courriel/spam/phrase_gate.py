@@ -1,0 +1,255 @@
+"""Which fraud phrases could possibly match a text, found without searching for them.
+
+A phrase set's regular expression costs 0.1-0.2 ms per 5 KB of text even when nothing
+matches (the search tries every alternative at every position), and a message has seven
+sets: measured 0.7-1.8 ms per message, most of its scoring time. Most phrases, though,
+spell some words in full: ``"verify your (?:account|identity)"`` matches only texts with
+the whole words ``verify`` and ``your``, and one of ``account`` or ``identity``. A
+:class:`Requirement` says which words (or, failing that, which run of letters) a phrase
+needs; ``phrases.matching_sets`` searches only for the phrases whose requirement the
+text's set of words meets. Leaving out alternatives that cannot match anywhere does not
+change what a search finds, so the result is the same as searching for every phrase.
+
+Must not: match phrases itself (``phrases`` does), or ever rule out a phrase that could
+match (a phrase it cannot read gets no requirement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+
+Clause = tuple[frozenset[str], ...]
+"""Alternatives, each a set of words: met when the text has all the words of one."""
+
+_METACHARACTERS = frozenset(".^$*+?{}[]()|\\")
+_QUANTIFIERS = frozenset("?*")
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """What one top-level ``|`` alternative of a phrase needs: every clause (whole
+    words), and every literal (runs of characters it always spells, found anywhere)."""
+
+    clauses: tuple[Clause, ...]
+    literals: tuple[str, ...]
+    choices: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    """Groups of literal alternatives (``(?:us\\$|usd)``): one alternative's literals
+    each."""
+
+    def met(self, words: AbstractSet[str], lowered: str) -> bool:
+        return (
+            all(any(alternative <= words for alternative in clause) for clause in self.clauses)
+            and all(literal in lowered for literal in self.literals)
+            and all(
+                any(all(literal in lowered for literal in option) for option in choice)
+                for choice in self.choices
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """What a text needs before a phrase can match in it: what one of its branches needs
+    (a phrase whose branches need nothing may match anywhere)."""
+
+    branches: tuple[Branch, ...]
+
+    def met(self, words: AbstractSet[str], lowered: str) -> bool:
+        """Whether the phrase could match in ``lowered`` (lower-cased, blanks as they
+        came) whose ``\\w+`` runs are ``words``."""
+        return any(branch.met(words, lowered) for branch in self.branches)
+
+
+def requirement(phrase: str) -> Requirement:
+    """The :class:`Requirement` of ``phrase`` (a pattern as ``phrases`` writes them:
+    lower case, one blank between words, matched between non-word characters).
+
+    Each piece of a branch between blanks, outside parentheses, gives a clause when it is
+    a word of letters only, or a group ``(?:a|b c)`` of such words: the piece stands
+    between blanks or at an end of the phrase, where the pattern asks for a non-word
+    character, so its words are whole ``\\w+`` runs of any text it matches. Literals
+    are the runs of plain characters outside groups and classes, cut at blanks (the
+    text's blanks are not normalised yet) and before quantifiers."""
+    return Requirement(tuple(_branch(branch) for branch in top_level(phrase, "|")))
+
+
+def _branch(branch: str) -> Branch:
+    pieces = top_level(branch, " ")
+    clauses = []
+    choices = []
+    for index, piece in enumerate(pieces):
+        following = pieces[index + 1] if index + 1 < len(pieces) else ""
+        # A piece followed by an optional blank may run into the next word.
+        whole = following[:1] not in ("?", "*", "+", "{")
+        clause = _clause(piece) if whole else None
+        if clause is not None:
+            clauses.append(clause)
+        elif (choice := _choice(piece)) is not None:
+            choices.append(choice)
+    return Branch(tuple(clauses), _literals(branch), tuple(choices))
+
+
+def _choice(piece: str) -> tuple[tuple[str, ...], ...] | None:
+    """A group at the start of ``piece`` whose every alternative spells some literal,
+    as those literals; None for anything else."""
+    if not piece.startswith("(?:"):
+        return None
+    inner_end = _group_end(piece)
+    if inner_end is None or piece[inner_end + 1 : inner_end + 2] in ("?", "*", "{"):
+        return None
+    inner = piece[3:inner_end]
+    if any(character in inner for character in "()[]"):
+        return None
+    options = tuple(_literals(alternative) for alternative in top_level(inner, "|"))
+    return options if all(options) else None
+
+
+def _group_end(piece: str) -> int | None:
+    """The index of the parenthesis that closes the group opening ``piece``."""
+    depth = 0
+    escaped = False
+    for index, character in enumerate(piece):
+        if escaped:
+            escaped = False
+        elif character == "\\":
+            escaped = True
+        elif character == "(":
+            depth += 1
+        elif character == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
+
+
+def _clause(piece: str) -> Clause | None:
+    """The clause of one blank-separated piece: a plain word, or a group of plain-word
+    alternatives with no quantifier after it; None for anything else."""
+    if piece.isalpha():
+        return (frozenset((piece,)),)
+    if not (piece.startswith("(?:") and piece.endswith(")")):
+        return None
+    inner = piece[3:-1]
+    if any(character in inner for character in "()[]\\"):
+        return None
+    alternatives = []
+    for alternative in inner.split("|"):
+        words = alternative.split(" ")
+        if not all(word.isalpha() for word in words):  # also "" from "the " or "a  b"
+            return None
+        alternatives.append(frozenset(words))
+    return tuple(alternatives)
+
+
+def top_level(pattern: str, separator: str) -> list[str]:
+    """``pattern`` split at each ``separator`` outside parentheses and brackets."""
+    pieces: list[str] = []
+    current: list[str] = []
+    depth = 0
+    escaped = False
+    for character in pattern:
+        if escaped:
+            escaped = False
+        elif character == "\\":
+            escaped = True
+        elif character in "([":
+            depth += 1
+        elif character in ")]":
+            depth -= 1
+        elif character == separator and depth == 0:
+            pieces.append("".join(current))
+            current = []
+            continue
+        current.append(character)
+    pieces.append("".join(current))
+    return pieces
+
+
+def _literals(branch: str) -> tuple[str, ...]:
+    """The runs of plain characters ``branch`` always spells at its top level (escaped
+    punctuation counts as plain), without blanks; runs of one letter are left out."""
+    runs: list[str] = []
+    current: list[str] = []
+    depth = 0
+    escaped = False
+
+    def cut() -> None:
+        runs.append("".join(current))
+        current.clear()
+
+    for character in branch:
+        if escaped:
+            escaped = False
+            if depth == 0 and not character.isalnum():  # "\$" is "$"; "\d", "\b" are not
+                current.append(character)
+            else:
+                cut()
+        elif character == "\\":
+            escaped = True
+        elif character in "([{":
+            if character == "{" and depth == 0 and current:
+                current.pop()  # "x{0,3}": the character before may be absent
+            depth += 1
+            cut()
+        elif character in ")]}":
+            depth -= 1
+            cut()
+        elif depth > 0:
+            continue
+        elif character in _QUANTIFIERS:
+            if current:
+                current.pop()  # the character before a quantifier may be absent
+            cut()
+        elif character == "+":
+            cut()  # present, but perhaps repeated: the run cannot go on
+        elif character == " " or character in _METACHARACTERS:
+            cut()
+        else:
+            current.append(character)
+    cut()
+    return tuple(dict.fromkeys(run for run in runs if len(run) > 1 or (run and not run.isalpha())))
+
+
+class PhraseIndex:
+    """The requirements of a list of phrases, indexed so that a text's words find the
+    few phrases worth checking: each phrase is filed under one word every match of each
+    of its branches spells (the longest such word, likely the rarest); phrases with a
+    branch that has none are checked for every text."""
+
+    def __init__(self, phrases: tuple[str, ...]) -> None:
+        self.phrases = phrases
+        self.requirements = tuple(requirement(phrase) for phrase in phrases)
+        self._by_word: dict[str, list[int]] = {}
+        self._always: list[int] = []
+        for index, needs in enumerate(self.requirements):
+            keys = [_key_word(branch) for branch in needs.branches]
+            if any(key is None for key in keys):
+                self._always.append(index)
+                continue
+            for key in dict.fromkeys(key for key in keys if key is not None):
+                self._by_word.setdefault(key, []).append(index)
+        self._keys = frozenset(self._by_word)
+
+    def possible(self, words: AbstractSet[str], lowered: str) -> tuple[str, ...]:
+        """The phrases that could match in ``lowered`` (lower-cased, blanks as they
+        came) whose ``\\w+`` runs are ``words``, in their order."""
+        candidates = set(self._always)
+        for word in self._keys & words:
+            candidates.update(self._by_word[word])
+        return tuple(
+            self.phrases[index]
+            for index in sorted(candidates)
+            if self.requirements[index].met(words, lowered)
+        )
+
+
+def _key_word(branch: Branch) -> str | None:
+    """The longest word a branch needs for sure (a clause of one one-word alternative)."""
+    needed = [
+        word
+        for clause in branch.clauses
+        if len(clause) == 1 and len(clause[0]) == 1
+        for word in clause[0]
+    ]
+    return max(needed, key=len) if needed else None
