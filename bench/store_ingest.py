@@ -27,7 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from courriel.mailstore.parsing import ParsePool
+from courriel.core.workers import WorkerPool
+from courriel.mailstore.parsing import PREPARE_JOB, ParsePool
 from courriel.mailstore.service import MailStore
 from courriel.storage.changebus import InProcessChangeBus
 from courriel.storage.sqlite import open_embedded_store
@@ -117,7 +118,10 @@ async def run(args: argparse.Namespace, kind: str, concurrency: int) -> dict[str
         store.blobs,
         InProcessChangeBus(),
         inline_limit=store.inline_limit,
-        parser=ParsePool(store.inline_limit, workers=args.parse_workers),
+        parser=ParsePool(
+            store.inline_limit,
+            WorkerPool([PREPARE_JOB], args.parse_workers) if args.parse_workers else None,
+        ),
     )
     await mailstore.parser.start()
     await store.directory.add_domain("example.test")

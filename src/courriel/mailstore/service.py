@@ -81,7 +81,7 @@ class MailStore:
         self.inline_limit = inline_limit
         self.separator = separator
         self.clock = clock or SystemClock()
-        self.parser = parser or ParsePool(inline_limit, workers=0)
+        self.parser = parser or ParsePool(inline_limit)
         self._ingesting = 0
 
     # -- mailboxes ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from courriel.antivirus import ClamdClient, VirusScreen
 from courriel.config import Config
 from courriel.core.clock import Clock, SystemClock
+from courriel.core.workers import WorkerPool
 from courriel.delivery.pipeline import DeliveryPipeline
 from courriel.directory.auth import AuthService
 from courriel.directory.passwords import PasswordHasher
@@ -17,13 +18,16 @@ from courriel.directory.securitylog import SecurityLog
 from courriel.directory.service import Directory
 from courriel.dns import Resolver, StaticResolver, load_zones
 from courriel.dns.system import SystemResolver
-from courriel.mailstore.parsing import ParsePool
+from courriel.mailstore.parsing import PREPARE_JOB, ParsePool
 from courriel.mailstore.service import MailStore
 from courriel.net.limits import ConnectionCounter
 from courriel.pop3.state import MaildropLocks
 from courriel.queue.service import OutboundQueue
+from courriel.spam.analysis import ANALYZE_JOB, Analysis, decode_analysis, encode_request
 from courriel.spam.external import ExternalScannerClient, ExternalSpamCheck
+from courriel.spam.rules import RuleContext
 from courriel.spam.service import SpamFilter
+from courriel.spam.verdict import Analyzer
 from courriel.storage.changebus import InProcessChangeBus
 from courriel.storage.sqlite import EmbeddedStore, open_embedded_store
 from courriel.web.sessions import WebSessions
@@ -83,6 +87,10 @@ def open_services(
         clock=clock,
     )
     bus = InProcessChangeBus()
+    workers = config.storage.parse_workers if parse_workers is None else parse_workers
+    # One pool of worker processes for the pure CPU work of delivery (job numbers are
+    # positions in WORKER_JOBS); none at all with 0 workers.
+    pool = WorkerPool(WORKER_JOBS, workers) if workers else None
     mailstore = MailStore(
         store.mail,
         store.blobs,
@@ -90,10 +98,7 @@ def open_services(
         inline_limit=store.inline_limit,
         separator=config.mailbox.hierarchy_separator,
         clock=clock,
-        parser=ParsePool(
-            store.inline_limit,
-            workers=config.storage.parse_workers if parse_workers is None else parse_workers,
-        ),
+        parser=ParsePool(store.inline_limit, pool, WORKER_JOBS.index(PREPARE_JOB)),
     )
     hasher = hasher or PasswordHasher()
     security_log = SecurityLog(config.auth.security_log, clock)
@@ -118,7 +123,13 @@ def open_services(
         store.queue, config.storage.path / "queue", inline_limit=store.inline_limit, clock=clock
     )
     resolver = make_resolver(config)
-    spam = SpamFilter(store.spam, config.spam, resolver=resolver, clock=clock)
+    spam = SpamFilter(
+        store.spam,
+        config.spam,
+        resolver=resolver,
+        clock=clock,
+        analyzer=None if pool is None else worker_analyzer(pool),
+    )
     delivery = DeliveryPipeline(
         directory,
         mailstore,
@@ -161,6 +172,21 @@ def make_resolver(config: Config) -> Resolver:
         zones = load_zones(config.dns.zones) if config.dns.zones.exists() else {}
         return StaticResolver(zones)
     return SystemResolver(timeout=config.dns.timeout)
+
+
+WORKER_JOBS = (PREPARE_JOB, ANALYZE_JOB)
+"""The jobs of the worker processes: parsing at ingest, reading a message for the spam
+filter (both pure CPU work that would otherwise hold the event loop's core)."""
+
+
+def worker_analyzer(pool: WorkerPool) -> Analyzer:
+    """``spam.analysis.analyze`` as a job of ``pool``."""
+    job = WORKER_JOBS.index(ANALYZE_JOB)
+
+    async def analyze_in_worker(raw: bytes, context: RuleContext) -> Analysis:
+        return await pool.run(job, encode_request(raw, context), decode_analysis)
+
+    return analyze_in_worker
 
 
 def make_virus_screen(config: Config) -> VirusScreen | None:

@@ -28,7 +28,7 @@ from courriel.spam.dnsbl import DnsblCache
 from courriel.spam.lists import normalize_entry
 from courriel.spam.reputation import sender_keys
 from courriel.spam.training import FeedbackSource, TrainingSummary, train_from_feedback
-from courriel.spam.verdict import ScoredMessage, SpamSettings, score
+from courriel.spam.verdict import Analyzer, ScoredMessage, SpamSettings, score
 from courriel.storage.ports import SpamRepo
 from courriel.storage.records import ALLOW, BLOCK, SpamListEntry
 
@@ -45,12 +45,15 @@ class SpamFilter:
         *,
         resolver: Resolver | None,
         clock: Clock | None = None,
+        analyzer: Analyzer | None = None,
     ) -> None:
         self.repo = repo
         self.settings = settings
         self.resolver = resolver
         self.clock = clock or SystemClock()
         self.dnsbl_cache = DnsblCache(self.clock)
+        self.analyzer = analyzer
+        """Where messages are read (a worker process, see ``runtime``); None: here."""
         self._sightings: Counter[str] = Counter()
         """Messages scored per sender key since the last ``record_sightings``."""
         self._last_sighting = 0.0
@@ -81,6 +84,7 @@ class SpamFilter:
             recipient_domains=recipient_domains,
             dnsbl_cache=self.dnsbl_cache,
             parsed=parsed,
+            analyzer=self.analyzer,
         )
         if not self.settings.enabled:
             return scored

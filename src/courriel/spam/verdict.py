@@ -1,11 +1,12 @@
 """The spam score of one incoming message for each recipient account, the action it leads
 to, and the header fields that explain it.
 
-:func:`score` reads the message once (``features``), runs the header, structure and
-authentication rules (``rules``) and the DNS blocklists (``dnsbl``) once, looks up the From
-sender's reputation (``reputation``), then for each recipient account adds what is
-personal: its classifier (``classifier``), whether it wrote to the sender, and its allow and
-block lists (``lists``). The sum of the weights is the score; the thresholds of ``[spam]``
+:func:`score` reads the message once (``analysis``: its features, the header, structure,
+content and authentication rules, the classifier's tokens; possibly in a worker process),
+checks the DNS blocklists (``dnsbl``) once, looks up the From sender's reputation
+(``reputation``), then for each recipient account adds what is personal: its classifier
+(``classifier``), whether it wrote to the sender, and its allow and block lists
+(``lists``). The sum of the weights is the score; the thresholds of ``[spam]``
 turn it into an action:
 
 - ``reject``: score >= ``reject_score`` (when not 0): refuse at the end of DATA, ``550
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -38,18 +39,19 @@ from courriel.mail.compose import header_lines
 from courriel.mail.headers import find_header_end, split_header_fields, without_fields
 from courriel.mail.message import ParsedMessage
 from courriel.mailauth.results import MethodResult
+from courriel.spam.analysis import Analysis, analyze
 from courriel.spam.classifier import bayes_hit, classify
 from courriel.spam.dnsbl import DnsblCache, DnsblZone, check_dnsbl
-from courriel.spam.features import read_features
 from courriel.spam.lists import candidate_entries, list_hits
 from courriel.spam.reputation import correspondent_hits, reputation_hits, sender_keys
-from courriel.spam.rules import RuleContext, run_rules
-from courriel.spam.tokens import tokenize
+from courriel.spam.rules import RuleContext
 from courriel.spam.weights import Hit
 from courriel.storage.ports import SpamRepo
 from courriel.storage.records import AccountScoringInputs, AccountScoringQuery
 
 Action = Literal["none", "headers", "junk", "reject"]
+Analyzer = Callable[[bytes, RuleContext], Awaitable[Analysis]]
+"""Reads a message for the filter (``analysis.analyze``), e.g. in a worker process."""
 
 SCORE_FIELD = "X-Spam-Score"
 STATUS_FIELD = "X-Spam-Status"
@@ -259,6 +261,7 @@ async def score(
     recipient_domains: Collection[str] = (),
     dnsbl_cache: DnsblCache | None = None,
     parsed: ParsedMessage | None = None,
+    analyzer: Analyzer | None = None,
 ) -> ScoredMessage:
     """Score ``raw`` (the message as received) for each of ``account_ids``.
 
@@ -266,8 +269,10 @@ async def score(
     was not checked); ``client_ip``: the sending server, looked up in the DNS blocklists
     through ``resolver`` (None skips them); ``mail_from``: the envelope sender, matched
     against the allow and block lists with the From address; ``recipient_domains``: the
-    local recipients' domains, which lookalike senders imitate. Never raises for a
-    malformed message; DNS trouble only skips the blocklists."""
+    local recipients' domains, which lookalike senders imitate; ``analyzer``: where the
+    message is read (``analysis.analyze`` in a worker process), in-process when None or
+    when the caller gives ``parsed``. Never raises for a malformed message; DNS trouble
+    only skips the blocklists."""
     if not settings.enabled:
         return ScoredMessage(
             {
@@ -278,12 +283,14 @@ async def score(
             },
             None,
         )
-    features = read_features(raw, parsed)
     context = RuleContext(auth_results, tuple(recipient_domains))
-    shared = run_rules(features, context)
-    tokens = tokenize(features)
-    sender = features.from_address
-    from_address = sender.addr_spec.lower() if sender is not None and sender.domain else None
+    if analyzer is None or parsed is not None:
+        analysis = analyze(raw, context, parsed)
+    else:
+        analysis = await analyzer(raw, context)
+    shared = list(analysis.hits)
+    tokens = analysis.tokens
+    from_address = analysis.from_address
     keys = sender_keys(from_address)
     candidates = candidate_entries([address for address in (from_address, mail_from) if address])
     queries = [

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from courriel.core.workers import WorkerPool
 from courriel.mailstore import parsing
 from courriel.mailstore.ingest import prepare_content
-from courriel.mailstore.parsing import ParsePool
+from courriel.mailstore.parsing import PREPARE_JOB, ParsePool
 from courriel.storage.records import IngestedMessage
 from support.services import temporary_services
 
@@ -29,7 +30,8 @@ MESSAGES = [
 
 
 async def test_worker_results_equal_in_process_results() -> None:
-    pool = ParsePool(inline_limit=128 * 1024, workers=1)
+    workers = WorkerPool([PREPARE_JOB], 1)
+    pool = ParsePool(128 * 1024, workers)
     await pool.start()
     try:
         for raw in MESSAGES:
@@ -42,11 +44,12 @@ async def test_worker_results_equal_in_process_results() -> None:
 
 
 async def test_every_summary_field_crosses_the_pipe() -> None:
-    pool = ParsePool(inline_limit=128 * 1024, workers=1)
+    workers = WorkerPool([PREPARE_JOB], 1)
+    pool = ParsePool(128 * 1024, workers)
     await pool.start()
     try:
         summary = (await pool.prepare(MESSAGES[0])).summary
-        assert len(pool._workers) == 1  # a worker process answered
+        assert workers.running == 1  # a worker process answered
     finally:
         await pool.close()
     assert summary.sent_date == 1704169800.0  # 2024-01-02T04:30:00Z
@@ -56,10 +59,11 @@ async def test_every_summary_field_crosses_the_pipe() -> None:
 
 
 async def test_a_killed_worker_loses_no_request() -> None:
-    pool = ParsePool(inline_limit=128 * 1024, workers=1)
+    workers = WorkerPool([PREPARE_JOB], 1)
+    pool = ParsePool(128 * 1024, workers)
     await pool.start()
     try:
-        [worker] = pool._workers
+        [worker] = workers._workers
         pending = [asyncio.ensure_future(pool.prepare(raw)) for raw in MESSAGES * 50]
         await asyncio.sleep(0)
         os.kill(worker.process.pid, signal.SIGKILL)
@@ -68,7 +72,7 @@ async def test_a_killed_worker_loses_no_request() -> None:
         # A new worker takes over for the next messages.
         again = await pool.prepare(MESSAGES[0])
         assert again == prepare_content(MESSAGES[0], 128 * 1024)
-        assert pool._workers and pool._workers[0].process.pid != worker.process.pid
+        assert workers._workers and workers._workers[0].process.pid != worker.process.pid
     finally:
         await pool.close()
     assert all(w.process.returncode is not None for w in [worker])
@@ -88,7 +92,8 @@ async def test_a_garbled_answer_loses_no_request(monkeypatch: pytest.MonkeyPatch
         return real(payload, raw)
 
     monkeypatch.setattr(parsing, "_from_wire", garbled_once)
-    pool = ParsePool(inline_limit=128 * 1024, workers=1)
+    workers = WorkerPool([PREPARE_JOB], 1)
+    pool = ParsePool(128 * 1024, workers)
     await pool.start()
     try:
         results = await asyncio.wait_for(
@@ -105,14 +110,16 @@ async def test_lone_messages_are_parsed_in_process(tmp_path: Path) -> None:
         account = await services.directory.add_account("a@example.test", None)
         inbox = await services.mailstore.get_mailbox(account.id, "INBOX")
         await services.mailstore.append(account.id, inbox.id, [(MESSAGES[0], [], None)])
-        assert services.mailstore.parser._workers == []  # no worker needed for one message
+        workers = services.mailstore.parser.pool
+        assert workers is not None
+        assert workers.running == 0  # no worker needed for one message
         await asyncio.gather(
             *(
                 services.mailstore.append(account.id, inbox.id, [(raw, [], None)])
                 for raw in MESSAGES * 4
             )
         )
-        assert len(services.mailstore.parser._workers) == 1
+        assert workers.running == 1
         records = await services.mailstore.fetch(inbox.id, list(range(1, 22)))
         for record in records:
             assert await services.mailstore.read_message(record) in MESSAGES
