@@ -31,7 +31,7 @@ import pyotp
 import pytest
 
 from courriel.net.tls import make_self_signed
-from support.browser import Watched, chromium, screenshot, watched_page
+from support.browser import Watched, screenshot, watched_page
 from support.server_process import RunningServer, courriel, init_data, running_server, wait_for
 
 if TYPE_CHECKING:
@@ -155,12 +155,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with running_server(data, ports) as server:
         yield Site(server, f"https://127.0.0.1:{ports['https']}", totp, codes, artefacts)
         assert "Traceback" not in server.log_text()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 def log_in(watched: Watched, site: Site, address: str, code: str | None = None) -> None:

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Protocol
 
 from courriel.storage.changebus import InProcessChangeBus
-from courriel.storage.ports import BlobStore, ChangeBus, DirectoryRepo, MailRepo, SpamRepo
+from courriel.storage.ports import (
+    BlobStore,
+    ChangeBus,
+    DirectoryRepo,
+    MailRepo,
+    SpamRepo,
+    WebSessionRepo,
+)
 from courriel.storage.records import AccountRecord, MailboxRecord
 from courriel.storage.sqlite import EmbeddedStore, open_embedded_store
 
@@ -68,6 +75,9 @@ class Backend(Protocol):
 
     @property
     def spam(self) -> SpamRepo: ...
+
+    @property
+    def web_sessions(self) -> WebSessionRepo: ...
 
     async def audit_mailbox(self, mailbox_id: int) -> MailboxAudit: ...
 
@@ -155,6 +165,7 @@ class EmbeddedBackend:
         self.mail: MailRepo = store.mail
         self.blobs: BlobStore = store.blobs
         self.spam: SpamRepo = store.spam
+        self.web_sessions: WebSessionRepo = store.web_sessions
 
     async def audit_mailbox(self, mailbox_id: int) -> MailboxAudit:
         return await self.store.engine.read(lambda c: _audit_mailbox(c, mailbox_id))

@@ -7,6 +7,7 @@ saying what to install, when either is missing.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -110,3 +111,12 @@ def screenshot(page: Page, folder: Path, name: str) -> Path:
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def log_in_with_password(page: Page, base: str, address: str, password: str) -> None:
+    """The login form with an address and its password, until the mailbox list shows."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=address]", address)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/mail/\d+/$"))

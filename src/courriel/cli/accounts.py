@@ -1,4 +1,4 @@
-"""``courriel account add|list|passwd|remove|quota|disable|enable``."""
+"""``courriel account add|list|passwd|remove|quota|disable|enable|admin``."""
 
 from __future__ import annotations
 
@@ -61,6 +61,14 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         command.add_argument("address")
         add_data_option(command)
         command.set_defaults(handler=set_disabled, disabled=disabled)
+
+    admin = actions.add_parser(
+        "admin", help="give an account the admin role (the webmail's /admin pages)"
+    )
+    admin.add_argument("address")
+    admin.add_argument("--revoke", action="store_true", help="take the admin role away")
+    add_data_option(admin)
+    admin.set_defaults(handler=set_admin)
 
 
 def _size(text: str) -> int:
@@ -148,6 +156,15 @@ def set_disabled(args: argparse.Namespace) -> int:
     async def work(services: Services) -> None:
         await services.directory.set_disabled(args.address, args.disabled)
         print(f"{args.address} {'disabled' if args.disabled else 'enabled'}")
+
+    with_services(args, work)
+    return 0
+
+
+def set_admin(args: argparse.Namespace) -> int:
+    async def work(services: Services) -> None:
+        account = await services.directory.set_admin(args.address, not args.revoke)
+        print(f"{account.address} is {'no longer ' if args.revoke else ''}an admin")
 
     with_services(args, work)
     return 0

@@ -141,10 +141,10 @@ class StorageSettings:
         default=1,
         metadata=option(
             Integer(0, 16),
-            "Processes that parse incoming messages while the server process serves and "
-            "writes, so ingest uses a second CPU core (a lone message is still parsed "
-            "in-process, without the round trip). 0 parses everything in the server process; "
-            "more than one only helps with more than two cores.",
+            "Processes that parse incoming messages (and read them for the spam filter) while "
+            "the server process serves and writes, so delivery uses a second CPU core (a lone "
+            "message is still handled in-process, without the round trip). 0 does everything "
+            "in the server process; more than one only helps with more than two cores.",
         ),
     )
 

@@ -97,7 +97,7 @@ FailureHandler = Callable[[Envelope, bytes, dict[str, Refusal]], Awaitable[None]
 
 
 class DeliveryPipeline:
-    """Where SMTP (and later the webmail's send button) hand messages over."""
+    """Where SMTP and the webmail's send button hand messages over."""
 
     def __init__(
         self,
@@ -133,6 +133,8 @@ class DeliveryPipeline:
         self.external_spam = external_spam
         """Rspamd or spamd as one more spam rule (``spam.external``); None: not consulted."""
         self._background: set[asyncio.Task[None]] = set()
+        self.in_progress = 0
+        """Deliveries under way (the spam filter reads a lone message in-process)."""
 
     async def check_recipient(
         self,
@@ -161,6 +163,13 @@ class DeliveryPipeline:
 
     async def deliver(self, envelope: Envelope, raw: bytes) -> DeliveryReport:
         """Store and queue; durable for everything reported as stored or queued."""
+        self.in_progress += 1
+        try:
+            return await self._deliver(envelope, raw)
+        finally:
+            self.in_progress -= 1
+
+    async def _deliver(self, envelope: Envelope, raw: bytes) -> DeliveryReport:
         now = self.clock.now()
         checked = await self.authenticate_inbound(envelope, raw)
         if checked is not None and checked.action == "reject":

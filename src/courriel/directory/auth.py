@@ -61,7 +61,7 @@ from courriel.directory.verified import VerifiedPasswords
 from courriel.sasl import StoredScramKeys, fake_scram_keys
 from courriel.storage.errors import NotFound
 from courriel.storage.ports import DirectoryRepo, SecurityRepo
-from courriel.storage.records import AccountRecord, AppPasswordRecord, BanRecord
+from courriel.storage.records import AccountRecord, AppPasswordRecord, BanRecord, TotpRecord
 
 log = logging.getLogger("courriel.auth")
 
@@ -292,24 +292,32 @@ class AuthService:
         totp = await self.security.get_totp(principal.account_id)
         if totp is None or not totp.enabled:
             return await self._succeed(principal, peer_ip)
-        step = verify(totp.secret, code, now=self.clock.now(), last_used_step=totp.last_step)
-        if step is not None and await self.security.use_totp_step(principal.account_id, step):
-            return await self._succeed(principal, peer_ip, detail="totp")
-        digests = await self.security.unused_recovery_codes(principal.account_id)
-        matched = match_recovery_code(code, digests)
-        if matched is not None and await self.security.use_recovery_code(
-            principal.account_id, matched, self.clock.now()
-        ):
-            self.log.write(
-                "recovery-code-used",
-                account=principal.address,
-                ip=peer_ip,
-                detail=f"{len(digests) - 1} left",
-            )
-            return await self._succeed(principal, peer_ip, detail="recovery code")
+        used = await self._use_code(totp, principal.address, code, peer_ip)
+        if used is not None:
+            return await self._succeed(principal, peer_ip, detail=used)
         return await self._fail(
             principal.protocol, peer_ip, principal.address, "wrong second factor"
         )
+
+    async def _use_code(
+        self, totp: TotpRecord, address: str, code: str, peer_ip: str
+    ) -> str | None:
+        """Spend a TOTP code (its step, never again) or a recovery code (once); which kind,
+        or None when ``code`` is neither."""
+        account_id = totp.account_id
+        step = verify(totp.secret, code, now=self.clock.now(), last_used_step=totp.last_step)
+        if step is not None and await self.security.use_totp_step(account_id, step):
+            return "totp"
+        digests = await self.security.unused_recovery_codes(account_id)
+        matched = match_recovery_code(code, digests)
+        if matched is not None and await self.security.use_recovery_code(
+            account_id, matched, self.clock.now()
+        ):
+            self.log.write(
+                "recovery-code-used", account=address, ip=peer_ip, detail=f"{len(digests) - 1} left"
+            )
+            return "recovery code"
+        return None
 
     async def _find_account(self, username: str) -> AccountRecord | None:
         try:
@@ -409,6 +417,46 @@ class AuthService:
         account = await self._account(address)
         await self.security.delete_totp(account.id)
         self.log.write("2fa-disabled", account=account.address)
+
+    async def pending_totp(self, address: str) -> TotpEnrolment | None:
+        """The enrolment ``begin_totp`` started and no code confirmed yet, or None (so a
+        settings page can show the same QR code again after a reload)."""
+        account = await self._account(address)
+        totp = await self.security.get_totp(account.id)
+        if totp is None or totp.enabled:
+            return None
+        uri = provisioning_uri(totp.secret, account.address, self.totp_issuer)
+        return TotpEnrolment(totp.secret, uri)
+
+    async def confirm_identity(
+        self, address: str, peer_ip: str, password: str, code: str | None = None
+    ) -> AuthResult:
+        """Before a sensitive change in a logged-in web session (new password, 2FA off, a
+        new app password): the account password again and, when ``code`` is given, a TOTP
+        code or a recovery code. App passwords are not accepted here. A wrong answer counts
+        like a failed login (bans and delays), so a stolen session cannot guess the
+        password; nothing is logged on success (the change itself is)."""
+        if await self.ban_of(peer_ip) is not None:
+            return AuthResult(Outcome.BANNED)
+        password = normalize_password(password)
+        account = await self._find_account(address)
+        if account is None or account.password_hash is None:
+            await asyncio.to_thread(self.hasher.dummy_verify, password)
+            return await self._fail("web", peer_ip, address, "identity not confirmed")
+        matches, _ = await asyncio.to_thread(self.hasher.verify, account.password_hash, password)
+        if not matches:
+            return await self._fail("web", peer_ip, account.address, "wrong password (confirm)")
+        principal = Principal(account.id, account.address, "web", "password")
+        if code is None:
+            return AuthResult(Outcome.OK, principal)
+        totp = await self.security.get_totp(account.id)
+        if (
+            totp is not None
+            and totp.enabled
+            and await self._use_code(totp, account.address, code, peer_ip)
+        ):
+            return AuthResult(Outcome.OK, principal)
+        return await self._fail("web", peer_ip, account.address, "wrong code (confirm)")
 
     async def totp_status(self, address: str) -> tuple[bool, int]:
         """(2FA on, recovery codes left)."""

@@ -4,7 +4,8 @@ passwords, second factors and app passwords.
 Fields: ``time`` (ISO 8601 UTC), ``event``, and when known ``protocol``, ``ip``, ``account``,
 ``result``, ``reason``, ``detail``. Lines are appended and flushed one by one, so a crash
 loses nothing already logged. ``read`` filters by account and time for
-``courriel security log``. SIGHUP reopens the file (log rotation). Must not: log passwords,
+``courriel security log``; ``recent`` reads only the end of the file (the admin page).
+SIGHUP reopens the file (log rotation). Must not: log passwords,
 codes or any secret.
 """
 
@@ -80,3 +81,32 @@ class SecurityLog:
                 if threshold is not None and str(record.get("time", "")) < threshold:
                     continue
                 yield record
+
+    def recent(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The last ``limit`` events, newest first, read backwards from the end of the file
+        in blocks (a long log costs no more than its tail)."""
+        if limit <= 0 or not self.path.exists():
+            return []
+        block = 64 * 1024
+        with self.path.open("rb") as handle:
+            position = handle.seek(0, os.SEEK_END)
+            tail = b""
+            while position > 0 and tail.count(b"\n") <= limit:
+                step = min(block, position)
+                position -= step
+                handle.seek(position)
+                tail = handle.read(step) + tail
+        lines = tail.splitlines()
+        if position > 0:
+            lines = lines[1:]  # the first line may be cut
+        events: list[dict[str, Any]] = []
+        for line in reversed(lines):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                events.append(record)
+                if len(events) == limit:
+                    break
+        return events

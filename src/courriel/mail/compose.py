@@ -3,7 +3,9 @@
 Owns: RFC 5322 §3.3 date-time text, RFC 5322 §3.6.4 Message-IDs, RFC 2047 encoded words
 for unstructured text and display names, folding at 78 columns (RFC 5322 §2.1.1, §2.2.3),
 header fields as CRLF bytes, and the fix-ups a submission server makes to what it is given
-(RFC 6409 §8.2 Date, §8.3 Message-ID). ``received`` and ``dsn`` build on these.
+(RFC 6409 §8.2 Date, §8.3 Message-ID), and the pieces of a MIME body: boundaries
+(RFC 2046 §5.1.1) and quoted-printable text (RFC 2045 §6.7). ``received``, ``dsn`` and the
+webmail's ``web.compose`` build on these.
 
 Every function is pure: the time (``now``, ``timestamp``) and the random source
 (``random_bytes``, ``os.urandom`` by default) are parameters, so callers inject their clock
@@ -22,6 +24,7 @@ message it adds fields to.
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 import re
 import unicodedata
@@ -50,6 +53,8 @@ _MIN_ENCODED_WORD = _WORD_OVERHEAD + 12
 _NAME_WORD = 60
 # 128 random bits: a Message-ID that is unique without a clock or a counter (RFC 5322 §3.6.4).
 _MESSAGE_ID_BYTES = 16
+# Random bytes in a MIME boundary (RFC 2046 §5.1.1).
+_BOUNDARY_BYTES = 12
 
 # RFC 5322 §3.3 day-name and month-name, in English whatever the locale.
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -256,6 +261,37 @@ def add_missing_headers(
     if _uses_bare_lf(raw):
         block = block.replace(b"\r\n", b"\n")
     return block + raw
+
+
+# --- MIME bodies ---------------------------------------------------------------------------
+
+
+def mime_boundary(
+    content: bytes, random_bytes: RandomBytes = os.urandom, prefix: str = "=_"
+) -> str:
+    """A multipart boundary that does not occur in ``content`` (RFC 2046 §5.1.1).
+
+    ``prefix`` should start with ``=_``, which cannot occur in base64 or quoted-printable
+    text; the boundary must then be quoted in the Content-Type, since ``=`` is a tspecial
+    (RFC 2045 §5.1). At most 70 characters (RFC 2046 §5.1.1) for short prefixes.
+    """
+    seed = binascii.hexlify(random_bytes(_BOUNDARY_BYTES)).decode("ascii")
+    counter = 0
+    while True:
+        boundary = f"{prefix}{seed}" + (f"_{counter}" if counter else "")
+        if b"--" + boundary.encode("ascii") not in content:
+            return boundary
+        counter += 1
+
+
+def quoted_printable(text: str) -> bytes:
+    """UTF-8 ``text`` (CRLF lines) as quoted-printable with CRLF soft breaks (RFC 2045 §6.7)."""
+    lines = []
+    for line in text.split("\r\n"):
+        encoded = binascii.b2a_qp(line.encode("utf-8"), quotetabs=False, istext=False)
+        # b2a_qp ends soft line breaks with a bare LF; the line itself has none.
+        lines.append(encoded.replace(b"\n", b"\r\n"))
+    return b"\r\n".join(lines)
 
 
 # --- encoding ------------------------------------------------------------------------------

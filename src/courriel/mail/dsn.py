@@ -26,7 +26,6 @@ a parameter) or draw randomness other than through ``random_bytes``.
 
 from __future__ import annotations
 
-import binascii
 import os
 import re
 import textwrap
@@ -45,6 +44,8 @@ from courriel.mail.compose import (
     header_end,
     header_lines,
     make_message_id,
+    mime_boundary,
+    quoted_printable,
 )
 from courriel.mail.encoded_words import decode_header_value
 from courriel.mail.headers import find_header_end, split_header_fields
@@ -91,7 +92,6 @@ _LINE_ENDINGS = re.compile(rb"\r\n|\r|\n")
 _GROUP_SEPARATOR = re.compile(rb"\n(?:[ \t]*\r?\n)+")
 _MSG_ID = re.compile(r"<[!-;=?-~]{1,900}@[!-;=?-~]{1,250}>")  # RFC 5322 §3.6.4, ASCII
 _TEXT_WIDTH = 72
-_BOUNDARY_BYTES = 12
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -177,7 +177,7 @@ def build_dsn(
 
     message_id = make_message_id(message_id_domain, random_bytes)
     returned = _crlf(original if return_full else original[: header_end(original)])
-    boundary = _boundary(random_bytes, returned)
+    boundary = mime_boundary(returned, random_bytes, prefix="=_dsn_")
 
     explanation = _explanation(
         reporting_mta, recipients, return_full, arrival_date, tz_offset_minutes
@@ -377,7 +377,7 @@ def _explanation(
     else:
         # Unicode addresses: UTF-8, quoted-printable so that the part stays 7-bit
         # (RFC 2045 §6.7).
-        charset, encoding, body = "utf-8", "quoted-printable", _quoted_printable(text)
+        charset, encoding, body = "utf-8", "quoted-printable", quoted_printable(text)
     head = header_lines(
         [
             ("Content-Type", f"text/plain; charset={charset}"),
@@ -558,29 +558,6 @@ def _utf8_addr_xtext(address: str) -> str:
 def _crlf(data: bytes) -> bytes:
     """Every line ending as CRLF (RFC 5322 §2.1, RFC 2046 §4.1.1 canonical form)."""
     return _LINE_ENDINGS.sub(b"\r\n", data)
-
-
-def _boundary(random_bytes: RandomBytes, content: bytes) -> str:
-    """A boundary that does not occur in ``content`` (RFC 2046 §5.1.1)."""
-    seed = binascii.hexlify(random_bytes(_BOUNDARY_BYTES)).decode("ascii")
-    counter = 0
-    while True:
-        # "=_" cannot occur in base64 or quoted-printable text; quoted, since "=" is a
-        # tspecial (RFC 2045 §5.1); at most 70 characters (RFC 2046 §5.1.1).
-        boundary = f"=_dsn_{seed}" + (f"_{counter}" if counter else "")
-        if b"--" + boundary.encode("ascii") not in content:
-            return boundary
-        counter += 1
-
-
-def _quoted_printable(text: str) -> bytes:
-    """UTF-8 ``text`` (CRLF lines) as quoted-printable with CRLF soft breaks (RFC 2045 §6.7)."""
-    lines = []
-    for line in text.split("\r\n"):
-        encoded = binascii.b2a_qp(line.encode("utf-8"), quotetabs=False, istext=False)
-        # b2a_qp ends soft line breaks with a bare LF; the line itself has none.
-        lines.append(encoded.replace(b"\n", b"\r\n"))
-    return b"\r\n".join(lines)
 
 
 def _field_groups(body: bytes) -> list[dict[str, str]]:

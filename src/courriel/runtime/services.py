@@ -5,6 +5,7 @@ No module-level state: two bundles can live in one process (tests run two server
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from courriel.antivirus import ClamdClient, VirusScreen
@@ -23,7 +24,13 @@ from courriel.mailstore.service import MailStore
 from courriel.net.limits import ConnectionCounter
 from courriel.pop3.state import MaildropLocks
 from courriel.queue.service import OutboundQueue
-from courriel.spam.analysis import ANALYZE_JOB, Analysis, decode_analysis, encode_request
+from courriel.spam.analysis import (
+    ANALYZE_JOB,
+    Analysis,
+    analyze,
+    decode_analysis,
+    encode_request,
+)
 from courriel.spam.external import ExternalScannerClient, ExternalSpamCheck
 from courriel.spam.rules import RuleContext
 from courriel.spam.service import SpamFilter
@@ -128,7 +135,6 @@ def open_services(
         config.spam,
         resolver=resolver,
         clock=clock,
-        analyzer=None if pool is None else worker_analyzer(pool),
     )
     delivery = DeliveryPipeline(
         directory,
@@ -142,6 +148,8 @@ def open_services(
         antivirus=make_virus_screen(config),
         external_spam=make_external_spam_check(config),
     )
+    if pool is not None:
+        spam.analyzer = worker_analyzer(pool, lambda: delivery.in_progress > 1)
     return Services(
         config,
         clock,
@@ -179,11 +187,16 @@ WORKER_JOBS = (PREPARE_JOB, ANALYZE_JOB)
 filter (both pure CPU work that would otherwise hold the event loop's core)."""
 
 
-def worker_analyzer(pool: WorkerPool) -> Analyzer:
-    """``spam.analysis.analyze`` as a job of ``pool``."""
+def worker_analyzer(pool: WorkerPool, busy: Callable[[], bool]) -> Analyzer:
+    """``spam.analysis.analyze`` as a job of ``pool``, unless ``busy()`` says no other
+    delivery is in progress: then the message is read here (like a lone message at
+    ingest), since with nothing competing for this core the round trip to the worker
+    would only add latency."""
     job = WORKER_JOBS.index(ANALYZE_JOB)
 
     async def analyze_in_worker(raw: bytes, context: RuleContext) -> Analysis:
+        if not busy():
+            return analyze(raw, context)
         return await pool.run(job, encode_request(raw, context), decode_analysis)
 
     return analyze_in_worker

@@ -28,12 +28,21 @@ from courriel.core.clock import Clock
 from courriel.directory.auth import AuthService
 from courriel.mailstore.service import MailStore
 from courriel.storage.ports import ChangeBus
+from courriel.web import admin_views
+from courriel.web.action_views import ActionViews
+from courriel.web.admin_views import AdminViews
 from courriel.web.auth_views import AuthViews
+from courriel.web.compose_views import ComposeViews, Sending
 from courriel.web.context import NotAllowed, NotFoundHere, WebContext
+from courriel.web.conversation_views import ConversationViews
 from courriel.web.events import EventViews
+from courriel.web.folder_views import FolderViews
 from courriel.web.mail_views import MailViews
+from courriel.web.management import Management
+from courriel.web.search_views import SearchViews
 from courriel.web.security import BodyLimit, SecurityHeaders
 from courriel.web.sessions import WebSessions
+from courriel.web.settings_views import SettingsViews
 
 log = logging.getLogger("courriel.web")
 
@@ -56,6 +65,8 @@ def routes(context: WebContext) -> list[Route | Mount]:
     auth = AuthViews(context)
     mail = MailViews(context)
     events = EventViews(context)
+    actions, folders, search = ActionViews(context), FolderViews(context), SearchViews(context)
+    conversation = ConversationViews(context)
     static = StaticFiles(packages=[("courriel.web", "static")])
     return [
         Route("/", mail.home, methods=["GET"]),
@@ -73,7 +84,92 @@ def routes(context: WebContext) -> list[Route | Mount]:
         Route("/mail/{mailbox}/{uid}/part/{section}", mail.part, methods=["GET"]),
         Route("/mail/{mailbox}/{uid}/unread", mail.mark_unread, methods=["POST"]),
         Route("/events", events.events, methods=["GET"]),
+        # -- acting on mail and folders (action_views, folder_views, search_views) --
+        Route("/mail/{mailbox}/actions", actions.act, methods=["POST"]),
+        Route("/mail/{mailbox}/empty", actions.empty, methods=["POST"]),
+        Route("/folders", folders.page, methods=["GET"]),
+        Route("/folders", folders.create, methods=["POST"]),
+        Route("/folders/{mailbox}/rename", folders.rename, methods=["POST"]),
+        Route("/folders/{mailbox}/delete", folders.delete, methods=["POST"]),
+        Route("/search", search.search, methods=["GET"]),
+        Route("/mail/{mailbox}/{uid}/conversation", conversation.conversation, methods=["GET"]),
+        Route("/mail/{mailbox}/{uid}/older", conversation.neighbour, methods=["GET"]),
+        Route("/mail/{mailbox}/{uid}/newer", conversation.neighbour, methods=["GET"]),
         Mount("/static", app=static, name="static"),
+    ]
+
+
+# -- settings and admin (issue 8: settings_views.py, admin_views.py) ----------------------
+def management_routes(context: WebContext, management: Management | None) -> list[Route | Mount]:
+    """``/settings`` (every account) and ``/admin`` (the admin role; 404 for anyone else,
+    whatever the path or method)."""
+    if management is None:
+        return []
+    settings = SettingsViews(context, management)
+    admin = AdminViews(context, management)
+    return [
+        Route("/settings", settings.overview, methods=["GET"]),
+        Route("/settings/name", settings.set_name, methods=["POST"]),
+        Route("/settings/password", settings.change_password, methods=["POST"]),
+        Route("/settings/2fa", settings.two_factor, methods=["GET"]),
+        Route("/settings/2fa/begin", settings.begin_two_factor, methods=["POST"]),
+        Route("/settings/2fa/confirm", settings.confirm_two_factor, methods=["POST"]),
+        Route("/settings/2fa/disable", settings.disable_two_factor, methods=["POST"]),
+        Route("/settings/app-passwords", settings.app_passwords, methods=["GET"]),
+        Route("/settings/app-passwords", settings.add_app_password, methods=["POST"]),
+        Route("/settings/app-passwords/revoke", settings.revoke_app_password, methods=["POST"]),
+        Route("/settings/spam", settings.spam_lists, methods=["GET"]),
+        Route("/settings/spam", settings.add_spam_entry, methods=["POST"]),
+        Route("/settings/spam/remove", settings.remove_spam_entry, methods=["POST"]),
+        Route("/admin", admin.page(admin_views.OVERVIEW), methods=["GET"]),
+        Route("/admin/domains", admin.page(admin_views.DOMAINS), methods=["GET"]),
+        Route("/admin/domains", admin.add_domain, methods=["POST"]),
+        Route("/admin/domains/{domain}", admin.page(admin_views.DOMAIN), methods=["GET"]),
+        Route("/admin/accounts", admin.page(admin_views.ACCOUNTS), methods=["GET"]),
+        Route("/admin/accounts", admin.add_account, methods=["POST"]),
+        Route("/admin/accounts/{address}", admin.page(admin_views.ACCOUNT), methods=["GET"]),
+        Route("/admin/accounts/{address}/disable", admin.set_disabled, methods=["POST"]),
+        Route("/admin/accounts/{address}/enable", admin.set_disabled, methods=["POST"]),
+        Route("/admin/accounts/{address}/password", admin.reset_password, methods=["POST"]),
+        Route("/admin/accounts/{address}/quota", admin.set_quota, methods=["POST"]),
+        Route("/admin/accounts/{address}/role", admin.set_role, methods=["POST"]),
+        Route("/admin/aliases", admin.page(admin_views.ALIASES), methods=["GET"]),
+        Route("/admin/aliases", admin.add_alias, methods=["POST"]),
+        Route("/admin/aliases/remove", admin.remove_alias, methods=["POST"]),
+        Route("/admin/queue", admin.page(admin_views.QUEUE), methods=["GET"]),
+        Route("/admin/queue/{message}/retry", admin.retry, methods=["POST"]),
+        Route("/admin/queue/{message}/drop", admin.drop, methods=["POST"]),
+        Route("/admin/security", admin.page(admin_views.SECURITY), methods=["GET"]),
+        Route("/admin/security/unban", admin.unban, methods=["POST"]),
+        # Last: every other /admin path and method answers the same 404 (never a 405).
+        Route("/admin", admin.not_found, methods=ADMIN_METHODS),
+        Route("/admin/{rest:path}", admin.not_found, methods=ADMIN_METHODS),
+    ]
+
+
+ADMIN_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+# -- writing mail (issue 8: compose_views.py) ---------------------------------------------
+COMPOSE_PREFIX = "/compose"
+"""Paths whose requests may carry attachments: ``Sending.request_limit`` instead of
+``MAX_REQUEST_BODY``."""
+
+
+def compose_routes(context: WebContext, sending: Sending | None) -> list[Route | Mount]:
+    """New message, reply, forward, drafts, send (one POST whose ``action`` says which),
+    and the address suggestions; none without the submission pipeline."""
+    if sending is None:
+        return []
+    compose = ComposeViews(context, sending)
+    return [
+        Route(COMPOSE_PREFIX, compose.new, methods=["GET"]),
+        Route(COMPOSE_PREFIX, compose.post, methods=["POST"]),
+        Route(f"{COMPOSE_PREFIX}/addresses", compose.addresses, methods=["GET"]),
+        Route(f"{COMPOSE_PREFIX}/draft/{{uid}}", compose.draft, methods=["GET"]),
+        Route(
+            f"{COMPOSE_PREFIX}/{{mode}}/{{mailbox}}/{{uid}}", compose.start_from, methods=["GET"]
+        ),
     ]
 
 
@@ -86,6 +182,8 @@ def create_app(
     clock: Clock,
     page_size: int = 50,
     https: bool = True,
+    management: Management | None = None,
+    sending: Sending | None = None,
 ) -> Starlette:
     """The webmail over these domain services (``runtime`` passes the Services' own)."""
     context = WebContext(
@@ -118,10 +216,16 @@ def create_app(
         return context.error(request, 500, "error.server")
 
     return Starlette(
-        routes=routes(context),
+        routes=routes(context)
+        + management_routes(context, management)
+        + compose_routes(context, sending),
         middleware=[
             Middleware(SecurityHeaders, https=https),
-            Middleware(BodyLimit, limit=MAX_REQUEST_BODY),
+            Middleware(
+                BodyLimit,
+                limit=MAX_REQUEST_BODY,
+                wider={COMPOSE_PREFIX: sending.request_limit} if sending else {},
+            ),
         ],
         exception_handlers={
             NotFoundHere: not_found,

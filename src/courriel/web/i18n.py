@@ -93,6 +93,137 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
     "message.mark_unread": {"en": "Mark as unread", "fr": "Marquer comme non lu"},
     "message.back": {"en": "Back to the list", "fr": "Retour à la liste"},
     "message.empty": {"en": "This message has no text.", "fr": "Ce message n’a pas de texte."},
+    # -- area: acting on mail and folders (action_views, folder_views, search_views) --
+    "actions.toolbar": {
+        "en": "Actions on the selected messages",
+        "fr": "Actions sur les messages sélectionnés",
+    },
+    "actions.select_all": {"en": "Select all", "fr": "Tout sélectionner"},
+    "actions.select": {"en": "Select “{subject}”", "fr": "Sélectionner « {subject} »"},
+    "actions.read": {"en": "Mark read", "fr": "Marquer comme lu"},
+    "actions.unread": {"en": "Mark unread", "fr": "Marquer comme non lu"},
+    "actions.flag": {"en": "Flag", "fr": "Suivre"},
+    "actions.unflag": {"en": "Unflag", "fr": "Ne plus suivre"},
+    "actions.flagged": {"en": "Flagged", "fr": "Suivi"},
+    "actions.spam": {"en": "Spam", "fr": "Indésirable"},
+    "actions.not_spam": {"en": "Not spam", "fr": "Pas indésirable"},
+    "actions.delete": {"en": "Delete", "fr": "Supprimer"},
+    "actions.delete_forever": {"en": "Delete for good", "fr": "Supprimer définitivement"},
+    "actions.move_to": {"en": "Move to", "fr": "Déplacer vers"},
+    "actions.move": {"en": "Move", "fr": "Déplacer"},
+    "actions.empty_trash": {"en": "Empty Trash", "fr": "Vider la corbeille"},
+    "actions.empty_confirm": {
+        "en": "Delete the {count} message(s) in Trash for good? This cannot be undone.",
+        "fr": "Supprimer définitivement le(s) {count} message(s) de la corbeille ? "
+        "Impossible de revenir en arrière.",
+    },
+    "actions.confirm_title": {"en": "Please confirm", "fr": "Confirmation"},
+    "actions.cancel": {"en": "Cancel", "fr": "Annuler"},
+    "actions.back": {"en": "Back", "fr": "Retour"},
+    "actions.none_selected": {
+        "en": "Select at least one message first.",
+        "fr": "Sélectionnez d’abord au moins un message.",
+    },
+    "actions.bad_selection": {
+        "en": "The selection is not valid. Reload the page and try again.",
+        "fr": "La sélection n’est pas valide. Rechargez la page et réessayez.",
+    },
+    "actions.too_many": {
+        "en": "Too many messages selected at once.",
+        "fr": "Trop de messages sélectionnés à la fois.",
+    },
+    "actions.unknown": {"en": "Unknown action.", "fr": "Action inconnue."},
+    "actions.no_target": {
+        "en": "Choose a folder to move to.",
+        "fr": "Choisissez un dossier de destination.",
+    },
+    "actions.same_folder": {
+        "en": "The messages are already in that folder.",
+        "fr": "Les messages sont déjà dans ce dossier.",
+    },
+    "actions.not_in_junk": {
+        "en": "Only messages in Junk can be marked as not spam.",
+        "fr": "Seuls les messages des indésirables peuvent être marqués comme légitimes.",
+    },
+    "actions.not_trash": {
+        "en": "Only Trash can be emptied.",
+        "fr": "Seule la corbeille peut être vidée.",
+    },
+    "actions.no_special_folder": {
+        "en": "The folder for this action is missing and its name is taken.",
+        "fr": "Le dossier de cette action manque et son nom est déjà pris.",
+    },
+    "actions.over_quota": {
+        "en": "Your mailbox is full: the messages were not moved.",
+        "fr": "Votre boîte est pleine : les messages n’ont pas été déplacés.",
+    },
+    "folders.manage": {"en": "Manage folders", "fr": "Gérer les dossiers"},
+    "folders.title": {"en": "Folders", "fr": "Dossiers"},
+    "folders.new": {"en": "New folder", "fr": "Nouveau dossier"},
+    "folders.create": {"en": "Create", "fr": "Créer"},
+    "folders.hint": {
+        "en": "Use “{separator}” to make a folder inside another, like Projects{separator}2026.",
+        "fr": "Utilisez « {separator} » pour créer un dossier dans un autre, "
+        "comme Projets{separator}2026.",
+    },
+    "folders.name": {"en": "Name", "fr": "Nom"},
+    "folders.unread": {"en": "Unread", "fr": "Non lus"},
+    "folders.total": {"en": "Messages", "fr": "Messages"},
+    "folders.rename": {"en": "Rename", "fr": "Renommer"},
+    "folders.new_name": {"en": "New name for {name}", "fr": "Nouveau nom pour {name}"},
+    "folders.delete": {"en": "Delete folder", "fr": "Supprimer le dossier"},
+    "folders.delete_confirm": {
+        "en": "Delete the folder “{name}” and its {count} message(s)? This cannot be undone.",
+        "fr": "Supprimer le dossier « {name} » et son/ses {count} message(s) ? "
+        "Impossible de revenir en arrière.",
+    },
+    "folders.name_missing": {"en": "Type a folder name.", "fr": "Saisissez un nom de dossier."},
+    "folders.invalid_name": {
+        "en": "This folder name is not allowed (no empty level, no * or %, no control "
+        "character, at most 1,000 characters).",
+        "fr": "Ce nom de dossier n’est pas permis (pas de niveau vide, ni * ni %, ni "
+        "caractère de contrôle, 1 000 caractères au plus).",
+    },
+    "folders.exists": {
+        "en": "A folder with this name exists already.",
+        "fr": "Un dossier de ce nom existe déjà.",
+    },
+    "folders.inbox_fixed": {
+        "en": "The inbox cannot be renamed or deleted.",
+        "fr": "La boîte de réception ne peut être ni renommée ni supprimée.",
+    },
+    "search.title": {"en": "Search", "fr": "Recherche"},
+    "search.label": {"en": "Search mail", "fr": "Rechercher dans le courrier"},
+    "search.placeholder": {"en": "Search…", "fr": "Rechercher…"},
+    "search.advanced": {"en": "Advanced search", "fr": "Recherche avancée"},
+    "search.text": {"en": "Words", "fr": "Mots"},
+    "search.since": {"en": "From date", "fr": "Depuis le"},
+    "search.until": {"en": "To date", "fr": "Jusqu’au"},
+    "search.folder": {"en": "Folder", "fr": "Dossier"},
+    "search.submit": {"en": "Search", "fr": "Rechercher"},
+    "search.none": {"en": "No message matches.", "fr": "Aucun message ne correspond."},
+    "search.count": {"en": "{count} result(s)", "fr": "{count} résultat(s)"},
+    "search.too_long": {
+        "en": "A search field is too long.",
+        "fr": "Un champ de recherche est trop long.",
+    },
+    "search.bad_date": {
+        "en": "Dates are written as YYYY-MM-DD.",
+        "fr": "Les dates s’écrivent AAAA-MM-JJ.",
+    },
+    "search.bad_range": {
+        "en": "The end date is before the start date.",
+        "fr": "La date de fin précède la date de début.",
+    },
+    "conversation.title": {"en": "Conversation", "fr": "Conversation"},
+    "conversation.link": {"en": "Conversation", "fr": "Conversation"},
+    "conversation.missing": {
+        "en": "(a message not in this folder)",
+        "fr": "(un message absent de ce dossier)",
+    },
+    "conversation.newer": {"en": "↑ Newer", "fr": "↑ Plus récent"},
+    "conversation.older": {"en": "↓ Older", "fr": "↓ Plus ancien"},
+    # -- end of area: acting on mail and folders --
     "sessions.title": {"en": "Your sessions", "fr": "Vos sessions"},
     "sessions.current": {"en": "this browser", "fr": "ce navigateur"},
     "sessions.started": {"en": "Started", "fr": "Ouverte le"},
@@ -107,6 +238,376 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "en": "{count} other session(s) ended.",
         "fr": "{count} autre(s) session(s) fermée(s).",
     },
+    # -- area: settings and admin (settings_views, admin_views) --
+    "nav.settings": {"en": "Settings", "fr": "Réglages"},
+    "settings.title": {"en": "Settings", "fr": "Réglages"},
+    "settings.name": {"en": "Your name", "fr": "Votre nom"},
+    "settings.display_name": {"en": "Display name", "fr": "Nom affiché"},
+    "settings.save": {"en": "Save", "fr": "Enregistrer"},
+    "settings.add": {"en": "Add", "fr": "Ajouter"},
+    "settings.remove": {"en": "Remove", "fr": "Retirer"},
+    "settings.manage": {"en": "Manage", "fr": "Gérer"},
+    "settings.never": {"en": "never", "fr": "jamais"},
+    "settings.password": {"en": "Password", "fr": "Mot de passe"},
+    "settings.password_help": {
+        "en": "At least {length} characters. Your other sessions will be logged out.",
+        "fr": "Au moins {length} caractères. Vos autres sessions seront déconnectées.",
+    },
+    "settings.current_password": {"en": "Current password", "fr": "Mot de passe actuel"},
+    "settings.new_password": {"en": "New password", "fr": "Nouveau mot de passe"},
+    "settings.repeat_password": {
+        "en": "New password again",
+        "fr": "Nouveau mot de passe (à nouveau)",
+    },
+    "settings.change_password": {"en": "Change the password", "fr": "Changer le mot de passe"},
+    "settings.wrong_password": {
+        "en": "The current password is not right.",
+        "fr": "Le mot de passe actuel est incorrect.",
+    },
+    "settings.wrong_proof": {
+        "en": "The password or the code is not right.",
+        "fr": "Le mot de passe ou le code est incorrect.",
+    },
+    "settings.passwords_differ": {
+        "en": "The two new passwords differ.",
+        "fr": "Les deux nouveaux mots de passe diffèrent.",
+    },
+    "settings.weak_password": {
+        "en": "This password is refused:",
+        "fr": "Ce mot de passe est refusé :",
+    },
+    "settings.2fa": {"en": "Two-step verification", "fr": "Validation en deux étapes"},
+    "settings.2fa_on": {
+        "en": "Two-step verification is on ({count} recovery code(s) left).",
+        "fr": "La validation en deux étapes est active ({count} code(s) de secours restant(s)).",
+    },
+    "settings.2fa_off": {
+        "en": "Two-step verification is off.",
+        "fr": "La validation en deux étapes est désactivée.",
+    },
+    "settings.2fa_explain": {
+        "en": "With it on, logging in asks for a code from an authenticator app as well as "
+        "your password, and mail apps need an app password.",
+        "fr": "Une fois activée, la connexion demande un code d’une application "
+        "d’authentification en plus du mot de passe, et les logiciels de messagerie "
+        "utilisent un mot de passe d’application.",
+    },
+    "settings.2fa_enable": {"en": "Turn on", "fr": "Activer"},
+    "settings.2fa_disable": {"en": "Turn off", "fr": "Désactiver"},
+    "settings.2fa_scan": {
+        "en": "Scan this QR code with your authenticator app, or type the key in it.",
+        "fr": "Scannez ce QR code avec votre application d’authentification, ou saisissez-y "
+        "la clé.",
+    },
+    "settings.2fa_qr": {
+        "en": "QR code to scan with an authenticator app",
+        "fr": "QR code à scanner avec une application d’authentification",
+    },
+    "settings.2fa_key": {"en": "Key:", "fr": "Clé :"},
+    "settings.2fa_first_code": {
+        "en": "Code shown by the app",
+        "fr": "Code affiché par l’application",
+    },
+    "settings.2fa_confirm": {"en": "Confirm", "fr": "Confirmer"},
+    "settings.2fa_now_on": {
+        "en": "Two-step verification is now on.",
+        "fr": "La validation en deux étapes est maintenant active.",
+    },
+    "settings.recovery_help": {
+        "en": "Keep these recovery codes somewhere safe: each one logs you in once if you "
+        "lose your phone. They are shown only now.",
+        "fr": "Gardez ces codes de secours en lieu sûr : chacun permet une connexion si vous "
+        "perdez votre téléphone. Ils ne sont affichés qu’une fois.",
+    },
+    "settings.apps_next": {
+        "en": "Next: app passwords for your mail apps",
+        "fr": "Ensuite : des mots de passe d’application pour vos logiciels de messagerie",
+    },
+    "settings.apps": {"en": "App passwords", "fr": "Mots de passe d’application"},
+    "settings.apps_help": {
+        "en": "Mail apps (IMAP, POP3, SMTP) use an app password of their own instead of your "
+        "password; with two-step verification on, they must.",
+        "fr": "Les logiciels de messagerie (IMAP, POP3, SMTP) utilisent leur propre mot de "
+        "passe d’application au lieu du vôtre ; c’est obligatoire avec la validation en deux "
+        "étapes.",
+    },
+    "settings.app_name": {"en": "Name", "fr": "Nom"},
+    "settings.app_created_on": {"en": "Created", "fr": "Créé le"},
+    "settings.app_last_used": {"en": "Last used", "fr": "Dernière utilisation"},
+    "settings.app_new": {"en": "New app password", "fr": "Nouveau mot de passe d’application"},
+    "settings.app_create": {"en": "Create", "fr": "Créer"},
+    "settings.app_created": {
+        "en": "App password for “{name}”:",
+        "fr": "Mot de passe d’application pour « {name} » :",
+    },
+    "settings.shown_once": {
+        "en": "It is shown only this once: enter it in the app now.",
+        "fr": "Il n’est affiché qu’une fois : saisissez-le maintenant dans l’application.",
+    },
+    "settings.no_apps": {"en": "No app passwords.", "fr": "Aucun mot de passe d’application."},
+    "settings.revoke": {"en": "Revoke", "fr": "Révoquer"},
+    "settings.app_name_needed": {
+        "en": "Give the app password a name.",
+        "fr": "Donnez un nom au mot de passe d’application.",
+    },
+    "settings.app_name_taken": {
+        "en": "An app password already has that name.",
+        "fr": "Un mot de passe d’application porte déjà ce nom.",
+    },
+    "settings.spam": {
+        "en": "Allowed and blocked senders",
+        "fr": "Expéditeurs autorisés et bloqués",
+    },
+    "settings.spam_help": {
+        "en": "Mail from an allowed sender is never junk; mail from a blocked one goes to "
+        "Junk. An entry is an address or @domain.",
+        "fr": "Le courrier d’un expéditeur autorisé n’est jamais indésirable ; celui d’un "
+        "expéditeur bloqué va dans les indésirables. Une entrée est une adresse ou @domaine.",
+    },
+    "settings.spam_allow": {"en": "Allowed", "fr": "Autorisés"},
+    "settings.spam_block": {"en": "Blocked", "fr": "Bloqués"},
+    "settings.spam_empty": {"en": "Empty.", "fr": "Vide."},
+    "settings.spam_add": {"en": "Add a sender", "fr": "Ajouter un expéditeur"},
+    "settings.spam_entry": {"en": "Address or @domain", "fr": "Adresse ou @domaine"},
+    "settings.spam_list": {"en": "List", "fr": "Liste"},
+    "settings.bad_entry": {
+        "en": "That is not an address or @domain.",
+        "fr": "Ce n’est ni une adresse ni un @domaine.",
+    },
+    "settings.done.name": {"en": "Name saved.", "fr": "Nom enregistré."},
+    "settings.done.password": {
+        "en": "Password changed; your other sessions were logged out.",
+        "fr": "Mot de passe changé ; vos autres sessions ont été déconnectées.",
+    },
+    "settings.done.2fa_off": {
+        "en": "Two-step verification is off.",
+        "fr": "La validation en deux étapes est désactivée.",
+    },
+    "settings.done.revoked": {"en": "App password revoked.", "fr": "Mot de passe révoqué."},
+    "settings.done.allowed": {"en": "Sender allowed.", "fr": "Expéditeur autorisé."},
+    "settings.done.blocked": {"en": "Sender blocked.", "fr": "Expéditeur bloqué."},
+    "settings.done.removed": {"en": "Entry removed.", "fr": "Entrée retirée."},
+    "admin.title": {"en": "Administration", "fr": "Administration"},
+    "admin.overview": {"en": "Server", "fr": "Serveur"},
+    "admin.domains": {"en": "Domains", "fr": "Domaines"},
+    "admin.domain": {"en": "Domain", "fr": "Domaine"},
+    "admin.accounts": {"en": "Accounts", "fr": "Comptes"},
+    "admin.account": {"en": "Account", "fr": "Compte"},
+    "admin.aliases": {"en": "Aliases", "fr": "Alias"},
+    "admin.alias": {"en": "Alias", "fr": "Alias"},
+    "admin.queue": {"en": "Outbound queue", "fr": "File d’envoi"},
+    "admin.security": {"en": "Security", "fr": "Sécurité"},
+    "admin.copy": {"en": "Copy", "fr": "Copier"},
+    "admin.refused": {"en": "Refused:", "fr": "Refusé :"},
+    "admin.not_yourself": {
+        "en": "You cannot disable your own account or take your own admin role away.",
+        "fr": "Vous ne pouvez ni désactiver votre propre compte ni retirer votre propre "
+        "rôle d’administrateur.",
+    },
+    "admin.storage": {"en": "Storage", "fr": "Stockage"},
+    "admin.mail_stored": {"en": "Mail stored", "fr": "Courrier stocké"},
+    "admin.database": {"en": "Database", "fr": "Base de données"},
+    "admin.disk_free": {"en": "Disk free", "fr": "Disque libre"},
+    "admin.bans": {"en": "Bans", "fr": "Bannissements"},
+    "admin.certificate": {"en": "TLS certificate", "fr": "Certificat TLS"},
+    "admin.cert_names": {"en": "Names", "fr": "Noms"},
+    "admin.cert_issuer": {"en": "Issuer", "fr": "Émetteur"},
+    "admin.cert_expires": {"en": "Expires", "fr": "Expire le"},
+    "admin.days_left": {"en": "{count} day(s) left", "fr": "encore {count} jour(s)"},
+    "admin.no_certificate": {"en": "No certificate.", "fr": "Aucun certificat."},
+    "admin.listeners": {"en": "Listeners", "fr": "Écoutes réseau"},
+    "admin.listener": {"en": "Service", "fr": "Service"},
+    "admin.addresses": {"en": "Addresses", "fr": "Adresses"},
+    "admin.port": {"en": "Port", "fr": "Port"},
+    "admin.created": {"en": "Created", "fr": "Créé le"},
+    "admin.domain_add": {"en": "Add a domain", "fr": "Ajouter un domaine"},
+    "admin.dns": {"en": "DNS records", "fr": "Enregistrements DNS"},
+    "admin.dns_help": {
+        "en": "Publish these records in the domain’s DNS zone (MX, SPF, DKIM, DMARC).",
+        "fr": "Publiez ces enregistrements dans la zone DNS du domaine (MX, SPF, DKIM, DMARC).",
+    },
+    "admin.dns_name": {"en": "Name", "fr": "Nom"},
+    "admin.dns_type": {"en": "Type", "fr": "Type"},
+    "admin.dns_value": {"en": "Value", "fr": "Valeur"},
+    "admin.usage": {"en": "Usage", "fr": "Utilisation"},
+    "admin.flags": {"en": "State", "fr": "État"},
+    "admin.state": {"en": "State", "fr": "État"},
+    "admin.active": {"en": "active", "fr": "actif"},
+    "admin.disabled": {"en": "disabled", "fr": "désactivé"},
+    "admin.admin": {"en": "admin", "fr": "administrateur"},
+    "admin.on": {"en": "on", "fr": "active"},
+    "admin.off": {"en": "off", "fr": "désactivée"},
+    "admin.enable": {"en": "Enable the account", "fr": "Réactiver le compte"},
+    "admin.disable": {"en": "Disable the account", "fr": "Désactiver le compte"},
+    "admin.account_add": {"en": "New account", "fr": "Nouveau compte"},
+    "admin.account_create": {"en": "Create the account", "fr": "Créer le compte"},
+    "admin.make_admin": {"en": "Administrator", "fr": "Administrateur"},
+    "admin.quota": {"en": "Quota", "fr": "Quota"},
+    "admin.quota_help": {
+        "en": "Quota (e.g. 5 GiB; empty or 0: unlimited)",
+        "fr": "Quota (par ex. 5 GiB ; vide ou 0 : illimité)",
+    },
+    "admin.unlimited": {"en": "unlimited", "fr": "illimité"},
+    "admin.reset_password": {"en": "Set a new password", "fr": "Définir un nouveau mot de passe"},
+    "admin.targets": {"en": "Delivers to", "fr": "Distribue à"},
+    "admin.catch_all": {"en": "catch-all", "fr": "fourre-tout"},
+    "admin.alias_add": {"en": "New alias", "fr": "Nouvel alias"},
+    "admin.alias_help": {
+        "en": "An alias delivers to every target (accounts, aliases, outside addresses); "
+        "@domain catches every address of the domain without an account.",
+        "fr": "Un alias distribue à chaque cible (comptes, alias, adresses extérieures) ; "
+        "@domaine reçoit pour toute adresse du domaine sans compte.",
+    },
+    "admin.queued": {"en": "Queued", "fr": "En file depuis"},
+    "admin.attempts": {"en": "{count} attempt(s)", "fr": "{count} tentative(s)"},
+    "admin.next": {"en": "next", "fr": "prochaine"},
+    "admin.retry": {"en": "Retry now", "fr": "Réessayer"},
+    "admin.drop": {"en": "Drop", "fr": "Supprimer"},
+    "admin.queue_empty": {"en": "The queue is empty.", "fr": "La file est vide."},
+    "admin.until": {"en": "Until", "fr": "Jusqu’au"},
+    "admin.reason": {"en": "Reason", "fr": "Motif"},
+    "admin.unban": {"en": "Lift", "fr": "Lever"},
+    "admin.no_bans": {"en": "No bans.", "fr": "Aucun bannissement."},
+    "admin.log": {
+        "en": "Security log (latest first)",
+        "fr": "Journal de sécurité (récent d’abord)",
+    },
+    "admin.time": {"en": "Time (UTC)", "fr": "Heure (UTC)"},
+    "admin.event": {"en": "Event", "fr": "Événement"},
+    "admin.details": {"en": "Details", "fr": "Détails"},
+    "admin.done.domain": {"en": "Domain added.", "fr": "Domaine ajouté."},
+    "admin.done.account": {"en": "Account created.", "fr": "Compte créé."},
+    "admin.done.disabled": {"en": "Account disabled.", "fr": "Compte désactivé."},
+    "admin.done.enabled": {"en": "Account enabled.", "fr": "Compte réactivé."},
+    "admin.done.password": {
+        "en": "Password set; the account’s web sessions were logged out.",
+        "fr": "Mot de passe défini ; les sessions web du compte ont été déconnectées.",
+    },
+    "admin.done.quota": {"en": "Quota saved.", "fr": "Quota enregistré."},
+    "admin.done.role": {"en": "Role saved.", "fr": "Rôle enregistré."},
+    "admin.role": {"en": "Role", "fr": "Rôle"},
+    "admin.make_admin_now": {
+        "en": "Give the admin role",
+        "fr": "Donner le rôle d’administrateur",
+    },
+    "admin.revoke_admin": {
+        "en": "Take the admin role away",
+        "fr": "Retirer le rôle d’administrateur",
+    },
+    "admin.done.alias": {"en": "Alias saved.", "fr": "Alias enregistré."},
+    "admin.done.alias_removed": {"en": "Alias removed.", "fr": "Alias supprimé."},
+    "admin.done.retried": {"en": "Delivery will be tried now.", "fr": "L’envoi va être retenté."},
+    "admin.done.dropped": {"en": "Message dropped.", "fr": "Message supprimé."},
+    "admin.done.unbanned": {"en": "Ban lifted.", "fr": "Bannissement levé."},
+    # -- end of area: settings and admin --
+    # -- area: writing mail (compose_views) --
+    "nav.compose": {"en": "Write", "fr": "Écrire"},
+    "compose.title": {"en": "New message", "fr": "Nouveau message"},
+    "compose.from": {"en": "From", "fr": "De"},
+    "compose.to": {"en": "To", "fr": "À"},
+    "compose.cc": {"en": "Cc", "fr": "Cc"},
+    "compose.bcc": {"en": "Bcc", "fr": "Cci"},
+    "compose.subject": {"en": "Subject", "fr": "Objet"},
+    "compose.body": {"en": "Message", "fr": "Message"},
+    "compose.attachments": {"en": "Attachments", "fr": "Pièces jointes"},
+    "compose.add_files": {"en": "Add files", "fr": "Ajouter des fichiers"},
+    "compose.drop_here": {
+        "en": "or drop files here",
+        "fr": "ou déposez des fichiers ici",
+    },
+    "compose.size_limit": {
+        "en": "Messages may be up to {size}, attachments included.",
+        "fr": "Un message peut faire jusqu’à {size}, pièces jointes comprises.",
+    },
+    "compose.over_limit": {
+        "en": "These attachments are too large to send.",
+        "fr": "Ces pièces jointes sont trop volumineuses pour être envoyées.",
+    },
+    "compose.keep": {"en": "Keep {name}", "fr": "Garder {name}"},
+    "compose.remove_file": {"en": "Remove", "fr": "Retirer"},
+    "compose.send": {"en": "Send", "fr": "Envoyer"},
+    "compose.save": {"en": "Save draft", "fr": "Enregistrer le brouillon"},
+    "compose.saved": {"en": "Draft saved.", "fr": "Brouillon enregistré."},
+    "compose.autosaved": {"en": "Draft saved at {time}.", "fr": "Brouillon enregistré à {time}."},
+    "compose.not_sent": {
+        "en": "The message was not sent:",
+        "fr": "Le message n’a pas été envoyé :",
+    },
+    "compose.reply": {"en": "Reply", "fr": "Répondre"},
+    "compose.reply_all": {"en": "Reply all", "fr": "Répondre à tous"},
+    "compose.forward": {"en": "Forward", "fr": "Transférer"},
+    "compose.forward_attached": {
+        "en": "Forward as attachment",
+        "fr": "Transférer en pièce jointe",
+    },
+    "compose.edit_draft": {"en": "Edit the draft", "fr": "Modifier le brouillon"},
+    "compose.wrote": {"en": "On {date}, {author} wrote:", "fr": "Le {date}, {author} a écrit :"},
+    "compose.forwarded": {
+        "en": "-------- Forwarded message --------",
+        "fr": "-------- Message transféré --------",
+    },
+    "compose.suggestions": {"en": "Suggested addresses", "fr": "Adresses suggérées"},
+    "compose.no_drafts": {
+        "en": "This account has no Drafts folder.",
+        "fr": "Ce compte n’a pas de dossier Brouillons.",
+    },
+    "compose.error.invalid": {
+        "en": "“{address}” is not a valid address.",
+        "fr": "« {address} » n’est pas une adresse valide.",
+    },
+    "compose.error.unknown": {
+        "en": "There is no mailbox {address} here.",
+        "fr": "Il n’existe pas de boîte {address} ici.",
+    },
+    "compose.error.disabled": {
+        "en": "The mailbox {address} is disabled.",
+        "fr": "La boîte {address} est désactivée.",
+    },
+    "compose.error.over_quota": {
+        "en": "The mailbox {address} is full.",
+        "fr": "La boîte {address} est pleine.",
+    },
+    "compose.error.refused_recipient": {
+        "en": "Mail to {address} is not allowed.",
+        "fr": "L’envoi à {address} n’est pas autorisé.",
+    },
+    "compose.error.temporary": {
+        "en": "Mail to {address} failed for now; try again later.",
+        "fr": "L’envoi à {address} a échoué pour l’instant ; réessayez plus tard.",
+    },
+    "compose.error.not_your_address": {
+        "en": "You may not send as {address}.",
+        "fr": "Vous ne pouvez pas envoyer en tant que {address}.",
+    },
+    "compose.error.no_recipient": {
+        "en": "Add at least one recipient.",
+        "fr": "Ajoutez au moins un destinataire.",
+    },
+    "compose.error.too_many": {
+        "en": "At most {count} recipients per message.",
+        "fr": "Au plus {count} destinataires par message.",
+    },
+    "compose.error.too_large": {
+        "en": "The message is larger than {size}.",
+        "fr": "Le message dépasse {size}.",
+    },
+    "compose.error.virus": {
+        "en": "The message was refused: it contains a virus.",
+        "fr": "Le message a été refusé : il contient un virus.",
+    },
+    "compose.error.try_later": {
+        "en": "The message could not be checked now; try again later.",
+        "fr": "Le message n’a pas pu être vérifié ; réessayez plus tard.",
+    },
+    "compose.error.refused": {
+        "en": "The message was refused.",
+        "fr": "Le message a été refusé.",
+    },
+    "compose.error.draft_not_saved": {
+        "en": "The draft could not be saved (is the mailbox full?).",
+        "fr": "Le brouillon n’a pas pu être enregistré (la boîte est-elle pleine ?).",
+    },
+    # -- end of area: writing mail --
     "error.not_found": {"en": "Not found.", "fr": "Introuvable."},
     "error.forbidden": {
         "en": "This request was refused (the form expired or came from another site). "

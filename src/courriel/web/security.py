@@ -16,7 +16,7 @@ Must not: know mail, sessions or templates.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from starlette.responses import Response
@@ -94,18 +94,28 @@ class SecurityHeaders:
 class BodyLimit:
     """Refuses request bodies larger than ``limit`` bytes: ``413`` when Content-Length says
     so, and a body that grows past it while streaming ends the request the same way (the
-    app sees a disconnect). Form parsers keep fields in memory; this bounds them."""
+    app sees a disconnect). Form parsers keep fields in memory; this bounds them.
+    ``wider`` gives the paths under some prefixes (``/compose``: attachments) their own
+    limit."""
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, wider: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.wider = dict(wider or {})
+
+    def limit_of(self, path: str) -> int:
+        for prefix, limit in self.wider.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return limit
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_of(scope.get("path", ""))
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
                 await _too_large(send)
                 return
         received = 0
@@ -115,7 +125,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     return {"type": "http.disconnect"}
             return message
 

@@ -28,6 +28,8 @@ from uvicorn.server import ServerState
 
 from courriel.net import Connection, TlsContextProvider
 from courriel.web.app import create_app, redirect_app
+from courriel.web.compose_views import Sending
+from courriel.web.management import Management, ServerStatus
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -110,7 +112,6 @@ def web_server(
     """The ``https`` listener serves the webmail; a plain ``http`` one redirects to it."""
     from courriel.runtime.server import ProtocolServer  # noqa: PLC0415 - runtime imports us
 
-    del tls  # the listener does the handshake with it
     config = services.config
     if listener.tls == "none":
         https = config.listeners.https
@@ -123,6 +124,17 @@ def web_server(
             bus=services.bus,
             clock=services.clock,
             page_size=config.web.page_size,
+            management=Management(
+                services.directory,
+                services.spam,
+                services.queue,
+                services.security_log,
+                ServerStatus(
+                    config.enabled_listeners(), config.storage.path, lambda: tls.certificate
+                ),
+                config.server.hostname,
+            ),
+            sending=Sending(services.delivery, config.limits.max_message_size),
         )
     http = HttpOnConnection(app)
     return ProtocolServer(http.serve, on_refused=http.refuse)

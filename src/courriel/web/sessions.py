@@ -141,6 +141,10 @@ class WebSessions:
             session.record.account_id, keep=session.record.digest
         )
 
+    async def close_all(self, account_id: int) -> int:
+        """End every session of the account (its password was reset); how many ended."""
+        return await self.repo.delete_web_sessions(account_id)
+
     async def list(self, session: OpenSession) -> list[WebSessionRecord]:
         return await self.repo.list_web_sessions(session.record.account_id, self.clock.now())
 

@@ -82,6 +82,14 @@ def test_accounts_aliases_and_domains(
     assert "unlimited" in out
     assert run(capsys, "account", "disable", "alice@example.test", "--data", data)[0] == 0
     assert "disabled" in run(capsys, "account", "list", "--data", data)[1]
+    status, out, _ = run(capsys, "account", "admin", "alice@example.test", "--data", data)
+    assert status == 0 and out.strip() == "alice@example.test is an admin"
+    assert "disabled,admin" in run(capsys, "account", "list", "--data", data)[1]
+    status, out, _ = run(
+        capsys, "account", "admin", "alice@example.test", "--revoke", "--data", data
+    )
+    assert out.strip() == "alice@example.test is no longer an admin"
+    assert "admin" not in run(capsys, "account", "list", "--data", data)[1].splitlines()[1]
     status, out, _ = run(
         capsys,
         "alias",

@@ -74,7 +74,7 @@ async def test_scoring_with_a_worker_equals_scoring_here(tmp_path: Path) -> None
             for raw in MESSAGES[::7]:
                 services.spam.analyzer = None
                 here = await score(services.spam, raw, bob)
-                services.spam.analyzer = worker_analyzer(pool)
+                services.spam.analyzer = worker_analyzer(pool, lambda: True)
                 assert await score(services.spam, raw, bob) == here
             assert pool.running == 1
         finally:

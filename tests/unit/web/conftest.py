@@ -13,6 +13,7 @@ import pytest
 from courriel.core.clock import FakeClock
 from courriel.runtime.services import Services
 from courriel.web.app import create_app
+from courriel.web.compose_views import Sending
 from support.services import temporary_services
 
 PASSWORD = "correct horse battery"
@@ -85,6 +86,61 @@ async def web(tmp_path: Path) -> AsyncIterator[Web]:
             sessions=services.web_sessions,
             bus=services.bus,
             clock=clock,
+            sending=Sending(services.delivery, services.config.limits.max_message_size),
+        )
+        transport = httpx.ASGITransport(app=app, client=("192.0.2.10", 50000))
+        async with httpx.AsyncClient(
+            transport=transport, base_url="https://mail.example.test"
+        ) as client:
+            yield Web(services, clock, client)
+
+
+# -- area: settings and admin (test_settings.py, test_admin.py) ---------------------------------
+ADMIN = "root@example.test"
+
+
+@pytest.fixture
+async def managed(tmp_path: Path) -> AsyncIterator[Web]:
+    """The app with its settings and admin pages; ``ADMIN`` has the admin role."""
+    import datetime as dt  # noqa: PLC0415 - only this fixture needs them
+
+    from courriel.net.tls import CertificateInfo  # noqa: PLC0415
+    from courriel.web.management import Management, ServerStatus  # noqa: PLC0415
+
+    clock = FakeClock(1_800_000_000.0)
+    certificate = CertificateInfo(
+        subject="CN=mail.example.test",
+        names=("mail.example.test",),
+        not_before=dt.datetime.fromtimestamp(clock.now() - 86400, dt.UTC),
+        not_after=dt.datetime.fromtimestamp(clock.now() + 5 * 86400 + 3600, dt.UTC),
+        fingerprint_sha256="00",
+        issuer="CN=mail.example.test",
+    )
+    async with temporary_services(tmp_path, clock=clock) as services:
+
+        async def no_delay(seconds: float) -> None:
+            del seconds
+
+        services.auth.sleep = no_delay
+        await services.directory.add_domain("example.test")
+        await services.directory.add_account(ALICE, PASSWORD, display_name="Alice")
+        await services.directory.add_account(BOB, PASSWORD)
+        await services.directory.add_account(ADMIN, PASSWORD, admin=True)
+        config = services.config
+        app = create_app(
+            mailstore=services.mailstore,
+            auth=services.auth,
+            sessions=services.web_sessions,
+            bus=services.bus,
+            clock=clock,
+            management=Management(
+                services.directory,
+                services.spam,
+                services.queue,
+                services.security_log,
+                ServerStatus(config.enabled_listeners(), config.storage.path, lambda: certificate),
+                "mail.example.test",
+            ),
         )
         transport = httpx.ASGITransport(app=app, client=("192.0.2.10", 50000))
         async with httpx.AsyncClient(

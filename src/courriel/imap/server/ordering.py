@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 from courriel.imap.protocol.commands import SortCriterion
 from courriel.imap.protocol.responses import ThreadNode
+from courriel.mail import base_subject
+from courriel.storage.records import MessageRecord
 
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -99,6 +101,22 @@ class ThreadInput:
     base_subject: str
     is_reply: bool
     date: float
+
+
+def thread_input(record: MessageRecord, number: int) -> ThreadInput:
+    """A stored message's threading values, from its ingest summary (IMAP THREAD and the
+    webmail's conversation view)."""
+    summary = record.summary
+    references = summary.references or ((summary.in_reply_to,) if summary.in_reply_to else ())
+    return ThreadInput(
+        number=number,
+        order=record.uid,
+        message_id=summary.message_id,
+        references=references,
+        base_subject=summary.base_subject,
+        is_reply=base_subject(summary.subject)[1],
+        date=summary.sent_date if summary.sent_date is not None else record.internal_date,
+    )
 
 
 def thread_ordered_subject(messages: Sequence[ThreadInput]) -> tuple[ThreadNode, ...]:

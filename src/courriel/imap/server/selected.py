@@ -82,12 +82,13 @@ from courriel.imap.server.ordering import (
     SortInput,
     ThreadInput,
     sort_messages,
+    thread_input,
     thread_ordered_subject,
     thread_references,
 )
 from courriel.imap.server.state import Authenticated, Selected
 from courriel.imap.server.view import MailboxView, cached_flag_names, settable_flags
-from courriel.mail import base_subject, decode
+from courriel.mail import decode
 from courriel.storage import query
 from courriel.storage.errors import NotFound
 from courriel.storage.records import Flag, MessageMeta, MessageRecord, RenderedMessage
@@ -375,23 +376,7 @@ async def thread(session: ImapSession, state: Selected, command: Thread) -> Tagg
         for index, record in await _records(session, view, batch):
             if record is None:
                 continue
-            summary = record.summary
-            references = summary.references or (
-                (summary.in_reply_to,) if summary.in_reply_to else ()
-            )
-            inputs.append(
-                ThreadInput(
-                    number=record.uid if command.uid else index + 1,
-                    order=record.uid,
-                    message_id=summary.message_id,
-                    references=references,
-                    base_subject=summary.base_subject,
-                    is_reply=base_subject(summary.subject)[1],
-                    date=summary.sent_date
-                    if summary.sent_date is not None
-                    else record.internal_date,
-                )
-            )
+            inputs.append(thread_input(record, record.uid if command.uid else index + 1))
     if command.algorithm == "ORDEREDSUBJECT":
         threads = thread_ordered_subject(inputs)
     else:
