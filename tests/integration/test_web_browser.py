@@ -277,6 +277,8 @@ def test_another_accounts_ids_are_not_found(site: Site, browser: Browser) -> Non
         bobs_message,
         f"{bobs_message}/body",
         f"{bobs_message}/part/2",
+        f"{bobs_message}/original",  # area: show original
+        f"{bobs_message}/original/raw",
     ):
         response = alice.page.goto(site.base + path)
         assert response is not None and response.status == 404, path
@@ -313,6 +315,14 @@ def test_xss_corpus_runs_nothing(site: Site, browser: Browser) -> None:
     assert page.evaluate("window.name") == ""
     # Opening it in the webmail marked it read for IMAP clients too.
     assert "\\Seen" in imap_flags(site, BOB, "Innocent looking")
+    # -- area: show original: the source as text, the hop through our own server read back.
+    page.click("text=Show original")
+    source = page.locator("pre.source")
+    assert "<script" in source.inner_text() and "Subject: Innocent looking" in source.inner_text()
+    assert page.locator("tr.ours").count() == 1
+    assert page.locator("table.auth").count() == 1  # our Authentication-Results was found
+    screenshot(page, site.artefacts, "05-show-original")
+    assert watched.dialogs == [] and watched.requests_to(BEACON) == []
 
 
 def test_new_mail_is_announced_live(site: Site, browser: Browser) -> None:

@@ -39,6 +39,7 @@ from courriel.web.events import EventViews
 from courriel.web.folder_views import FolderViews
 from courriel.web.mail_views import MailViews
 from courriel.web.management import Management
+from courriel.web.original_views import OriginalViews
 from courriel.web.search_views import SearchViews
 from courriel.web.security import BodyLimit, SecurityHeaders
 from courriel.web.sessions import WebSessions
@@ -150,6 +151,16 @@ def management_routes(context: WebContext, management: Management | None) -> lis
 ADMIN_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
+# -- show original (issue 8: original_views.py) -------------------------------------------
+def original_routes(context: WebContext, own_host: str) -> list[Route | Mount]:
+    """A message's source and header analysis; ``own_host`` is our authserv-id."""
+    original = OriginalViews(context, own_host)
+    return [
+        Route("/mail/{mailbox}/{uid}/original", original.page, methods=["GET"]),
+        Route("/mail/{mailbox}/{uid}/original/raw", original.raw, methods=["GET"]),
+    ]
+
+
 # -- writing mail (issue 8: compose_views.py) ---------------------------------------------
 COMPOSE_PREFIX = "/compose"
 """Paths whose requests may carry attachments: ``Sending.request_limit`` instead of
@@ -184,6 +195,7 @@ def create_app(
     https: bool = True,
     management: Management | None = None,
     sending: Sending | None = None,
+    hostname: str = "",
 ) -> Starlette:
     """The webmail over these domain services (``runtime`` passes the Services' own)."""
     context = WebContext(
@@ -218,7 +230,8 @@ def create_app(
     return Starlette(
         routes=routes(context)
         + management_routes(context, management)
-        + compose_routes(context, sending),
+        + compose_routes(context, sending)
+        + original_routes(context, hostname or (management.hostname if management else "")),
         middleware=[
             Middleware(SecurityHeaders, https=https),
             Middleware(

@@ -608,6 +608,112 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "fr": "Le brouillon n’a pas pu être enregistré (la boîte est-elle pleine ?).",
     },
     # -- end of area: writing mail --
+    # -- area: show original (original_views, headers_analysis) --
+    "original.link": {"en": "Show original", "fr": "Afficher l’original"},
+    "original.title": {"en": "Original message", "fr": "Message d’origine"},
+    "original.back": {"en": "Back to the message", "fr": "Retour au message"},
+    "original.download": {
+        "en": "Download the source (text)",
+        "fr": "Télécharger la source (texte)",
+    },
+    "original.warnings": {
+        "en": "Warning: the sender may not be who they seem",
+        "fr": "Attention : l’expéditeur n’est peut-être pas celui qu’il prétend être",
+    },
+    "original.warn_no_from": {
+        "en": "The message has no sender address (From).",
+        "fr": "Le message n’a pas d’adresse d’expéditeur (From).",
+    },
+    "original.warn_many_from": {
+        "en": "The message names several senders in different domains: {from}.",
+        "fr": "Le message indique plusieurs expéditeurs de domaines différents : {from}.",
+    },
+    "original.warn_envelope": {
+        "en": "The visible sender ({from}) is not the real sender of the message "
+        "(envelope sender, Return-Path: {envelope}).",
+        "fr": "L’expéditeur affiché ({from}) n’est pas l’expéditeur réel du message "
+        "(expéditeur d’enveloppe, Return-Path : {envelope}).",
+    },
+    "original.warn_dmarc": {
+        "en": "DMARC did not pass for the sender’s domain {domain} (result: {result}): "
+        "nothing proves the message comes from that domain.",
+        "fr": "DMARC n’a pas réussi pour le domaine de l’expéditeur {domain} (résultat : "
+        "{result}) : rien ne prouve que le message vient de ce domaine.",
+    },
+    "original.sender": {"en": "Sender", "fr": "Expéditeur"},
+    "original.visible_from": {"en": "Shown (From)", "fr": "Affiché (From)"},
+    "original.envelope_from": {
+        "en": "Real (envelope, Return-Path)",
+        "fr": "Réel (enveloppe, Return-Path)",
+    },
+    "original.unknown": {"en": "not recorded", "fr": "non enregistré"},
+    "original.null_sender": {
+        "en": "(null sender: a delivery report)",
+        "fr": "(expéditeur vide : un avis de distribution)",
+    },
+    "original.path": {
+        "en": "Path of the message (Received), oldest first",
+        "fr": "Trajet du message (Received), du plus ancien au plus récent",
+    },
+    "original.path_note": {
+        "en": "Each server adds one line. Only the lines of our server are sure: the ones "
+        "before it were written by the sending side and can be forged.",
+        "fr": "Chaque serveur ajoute une ligne. Seules celles de notre serveur sont sûres : "
+        "les précédentes ont été écrites côté expéditeur et peuvent être falsifiées.",
+    },
+    "original.hop_from": {"en": "From", "fr": "De"},
+    "original.hop_by": {"en": "Received by", "fr": "Reçu par"},
+    "original.hop_with": {"en": "Protocol, encryption", "fr": "Protocole, chiffrement"},
+    "original.hop_date": {"en": "Date", "fr": "Date"},
+    "original.hop_delay": {"en": "Delay", "fr": "Délai"},
+    "original.our_server": {"en": "our server", "fr": "notre serveur"},
+    "original.no_tls": {"en": "not encrypted", "fr": "non chiffré"},
+    "original.no_date": {"en": "no date", "fr": "sans date"},
+    "original.no_hops": {
+        "en": "No Received line: the message did not come through a mail server.",
+        "fr": "Aucune ligne Received : le message n’est pas passé par un serveur de messagerie.",
+    },
+    "original.auth": {
+        "en": "Authentication (SPF, DKIM, DMARC, ARC, iprev)",
+        "fr": "Authentification (SPF, DKIM, DMARC, ARC, iprev)",
+    },
+    "original.method": {"en": "Check", "fr": "Vérification"},
+    "original.result": {"en": "Result", "fr": "Résultat"},
+    "original.details": {"en": "Details", "fr": "Détails"},
+    "original.auth_none": {"en": "No check was made.", "fr": "Aucune vérification faite."},
+    "original.auth_missing": {
+        "en": "Our server ({host}) recorded no authentication results for this message.",
+        "fr": "Notre serveur ({host}) n’a enregistré aucun résultat d’authentification "
+        "pour ce message.",
+    },
+    "original.auth_foreign": {
+        "en": "{count} Authentication-Results field(s) written by other servers were ignored: "
+        "anyone can write them.",
+        "fr": "{count} champ(s) Authentication-Results écrit(s) par d’autres serveurs "
+        "ignoré(s) : n’importe qui peut en écrire.",
+    },
+    "original.spam": {"en": "Spam and viruses", "fr": "Spam et virus"},
+    "original.spam_score": {
+        "en": "Spam score {score} (junk from {required}).",
+        "fr": "Score de spam {score} (indésirable à partir de {required}).",
+    },
+    "original.spam_yes": {"en": "Classified as spam.", "fr": "Classé comme spam."},
+    "original.spam_no": {"en": "Not spam.", "fr": "Pas un spam."},
+    "original.spam_none": {
+        "en": "The spam filter did not score this message.",
+        "fr": "Le filtre anti-spam n’a pas évalué ce message.",
+    },
+    "original.weight": {"en": "Weight", "fr": "Poids"},
+    "original.rule": {"en": "Rule", "fr": "Règle"},
+    "original.virus": {"en": "Virus scan:", "fr": "Analyse antivirus :"},
+    "original.virus_none": {"en": "not recorded", "fr": "non enregistrée"},
+    "original.source": {"en": "Source", "fr": "Source"},
+    "original.source_cut": {
+        "en": "The message is large: only its first megabyte is shown; download it for the rest.",
+        "fr": "Le message est volumineux : seul son premier mégaoctet est affiché ; "
+        "téléchargez-le pour le reste.",
+    },
+    # -- end of area: show original --
     "error.not_found": {"en": "Not found.", "fr": "Introuvable."},
     "error.forbidden": {
         "en": "This request was refused (the form expired or came from another site). "
