@@ -272,6 +272,10 @@ class Connection:
         client sent another command already."""
         return _LF in self._protocol.buffer  # an int: no buffer protocol, ten times faster
 
+    def has_lines(self, count: int) -> bool:
+        """Whether at least ``count`` whole lines are buffered and not yet read."""
+        return self._protocol.buffer.count(_LF) >= count
+
     def discard_pending(self) -> bytes:
         """Drop every buffered byte and return them (e.g. commands pipelined before STARTTLS)."""
         data = bytes(self._protocol.buffer)

@@ -26,9 +26,11 @@ client gets a generic -ERR.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 from courriel import sasl
 from courriel.directory.auth import AuthService
@@ -116,6 +118,7 @@ class Pop3Session:
         self._verb = ""
         self._output: list[bytes] = []
         self._output_size = 0
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- facts and resources handlers use --------------------------------------------------
 
@@ -142,6 +145,18 @@ class Pop3Session:
     def release_account(self) -> None:
         self._counted_account.release()
 
+    def in_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run ``work`` beside the session (cancelled when the session ends)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    def commands_waiting(self) -> bool:
+        """Whether the client already sent commands beyond the one being answered (it
+        pipelines). Two whole lines: one answered as it arrives is still buffered."""
+        return self.connection.has_lines(2)
+
     # -- the loop --------------------------------------------------------------------------
 
     async def run(self) -> None:
@@ -167,6 +182,8 @@ class Pop3Session:
             self._write(err("internal error, closing connection", RespCode.SYS_TEMP))
         finally:
             connection.answer_lines_with(None)
+            for task in self._background:
+                task.cancel()
             self.release_maildrop()
             self.release_account()
         self._send_queued()

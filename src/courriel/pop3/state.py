@@ -17,6 +17,7 @@ Must not: read the socket, or write to storage (handlers do, through ``MailStore
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import ClassVar, cast
 
@@ -53,6 +54,9 @@ class ReadAhead:
     read ahead), as stored; each is taken out when it is sent, and prepared then."""
 
     messages: dict[int, bytes] = field(default_factory=dict)
+    refilling: Awaitable[None] | None = None
+    """The read of the next messages under way while these are sent (a pipelining
+    client), which a command finding nothing here waits for first."""
 
     def __len__(self) -> int:
         return len(self.messages)

@@ -22,6 +22,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+import h11
 from uvicorn.config import Config as UvicornConfig
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
@@ -42,6 +43,8 @@ log = logging.getLogger("courriel.web")
 
 KEEP_ALIVE = 15
 """Seconds an idle keep-alive connection stays open."""
+HEAD_TIMEOUT = 20.0
+"""Seconds a request head (request line and header fields) may take from its first byte."""
 MAX_HEADER_BYTES = 64 * 1024
 """Largest request head (request line and header fields) accepted."""
 SHUTDOWN_WAIT = 1.0
@@ -56,9 +59,19 @@ _REFUSED = (
 
 
 class _Http11(H11Protocol):
-    """Uvicorn's h11 protocol, with the keep-alive timer also started at connection time:
-    a client that connects and never sends a request is closed after ``KEEP_ALIVE``
-    seconds, as an idle kept-alive one is (uvicorn starts it only after a response)."""
+    """Uvicorn's h11 protocol, with two timers it lacks:
+
+    - the keep-alive timer also starts at connection time: a client that connects and
+      never sends a request is closed after ``KEEP_ALIVE`` seconds, as an idle kept-alive
+      one is (uvicorn starts it only after a response);
+    - a request head must arrive whole within ``head_timeout`` seconds of its first byte
+      (uvicorn cancels its only timer at the first byte, so a client sending a head a byte
+      at a time, or half a head and then nothing, held the connection for ever: the
+      "slowloris" attack, which only the per-IP limit bounded).
+    """
+
+    head_timeout = HEAD_TIMEOUT
+    _head_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -66,11 +79,35 @@ class _Http11(H11Protocol):
             self.timeout_keep_alive, self.timeout_keep_alive_handler
         )
 
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        unprocessed, _ = self.conn.trailing_data
+        waiting_for_head = self.conn.their_state is h11.IDLE and bool(unprocessed)
+        if waiting_for_head and self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.head_timeout, self._head_too_slow)
+        elif not waiting_for_head and self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        super().connection_lost(exc)
+
 
 class HttpOnConnection:
     """Runs HTTP/1.1 on accepted ``Connection`` objects for one ASGI app."""
 
-    def __init__(self, app: ASGIApp, *, keep_alive: float = KEEP_ALIVE) -> None:
+    def __init__(
+        self, app: ASGIApp, *, keep_alive: float = KEEP_ALIVE, head_timeout: float = HEAD_TIMEOUT
+    ) -> None:
+        self.head_timeout = head_timeout
         self.config = UvicornConfig(
             app,
             lifespan="off",
@@ -90,6 +127,7 @@ class HttpOnConnection:
     async def serve(self, connection: Connection) -> None:
         """One connection, until the client or the keep-alive timeout closes it."""
         protocol = _Http11(self.config, self.state, self.app_state)
+        protocol.head_timeout = self.head_timeout
         closed = connection.hand_over(protocol)
         try:
             await asyncio.shield(closed)

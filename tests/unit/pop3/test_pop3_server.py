@@ -13,11 +13,11 @@ import asyncio
 import base64
 import dataclasses
 import ssl
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 import pyotp
 import pytest
@@ -43,7 +43,7 @@ from courriel.pop3 import (
 from courriel.pop3.handlers import HANDLERS, READ_CHUNK
 from courriel.pop3.server import pop3_server
 from courriel.pop3.session import Pop3Session, SessionSettings
-from courriel.pop3.state import MaildropLocks
+from courriel.pop3.state import MaildropLocks, Transaction
 from courriel.runtime.services import Services
 from courriel.storage.errors import Unavailable
 from courriel.storage.records import Flag, MessageContent, MessageRecord
@@ -604,6 +604,40 @@ async def test_reading_in_order_reads_each_message_once_in_batches(
         client.close()
     assert [len(batch) for batch in batches] == [64, 64, 64, 8]
     assert sorted(uid for batch in batches for uid in batch) == list(range(1, 201))
+
+
+async def test_a_pipelining_client_gets_the_next_batch_read_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With many RETR in flight, the next batch is read while the read-ahead is still
+    being sent (once it is down to REFILL_AT), so only the first read holds a command up;
+    every message is still read once and sent right."""
+    monkeypatch.setattr(handlers, "READ_AHEAD_MESSAGES", 64)
+    monkeypatch.setattr(handlers, "REFILL_AT", 16)
+    started: list[int] = []
+    in_background = Pop3Session.in_background
+
+    def counted(session: Pop3Session, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        state = session.state
+        assert isinstance(state, Transaction)
+        started.append(len(state.maildrop.read_ahead))
+        return in_background(session, work)
+
+    monkeypatch.setattr(Pop3Session, "in_background", counted)
+    raws = [message(f"m{n}") for n in range(1, 201)]
+    async with serving(tmp_path) as served:
+        await served.append(*raws)
+        batches = served.count_reads(monkeypatch)
+        client = await Client.connect(served.port)
+        await client.login()
+        await client.send(b"".join(b"RETR %d\r\n" % n for n in range(1, 201)))
+        for raw in raws:
+            assert (await client.line()).startswith("+OK")
+            assert dot_unstuff(await client.raw_multiline()) == raw
+        client.close()
+    assert sorted(uid for batch in batches for uid in batch) == list(range(1, 201))
+    assert len(started) == len(batches) - 1  # every read but the first was a refill
+    assert all(held <= 16 for held in started)
 
 
 async def test_the_read_ahead_is_bounded_in_bytes(

@@ -6,6 +6,7 @@ handshakes, and stopping with a stream still open."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -161,3 +162,36 @@ def test_the_webmail_address_logged_at_start() -> None:
     assert webmail_url(("127.0.0.1", 8443)) == "https://127.0.0.1:8443/"
     assert webmail_url(("0.0.0.0", 443)) == "https://localhost/"
     assert webmail_url(("::1", 8443)) == "https://[::1]:8443/"
+
+
+async def test_a_request_head_must_arrive_in_time(certificate: tuple[Path, Path]) -> None:
+    """Slowloris: half a request head and then a byte now and then is closed once the
+    head has taken ``head_timeout``; a whole head in time is answered."""
+    tls = TlsContextProvider(*certificate)
+    http = HttpOnConnection(APP, keep_alive=5.0, head_timeout=0.5)
+    listener = Listener(
+        "https", ["127.0.0.1"], 0, http.serve, tls=tls, implicit_tls=True, on_refused=http.refuse
+    )
+    await listener.start()
+    try:
+        context = ssl.create_default_context(cafile=str(certificate[0]))
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", listener.port, ssl=context, server_hostname="127.0.0.1"
+        )
+        started = asyncio.get_running_loop().time()
+        writer.write(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        for _ in range(20):  # a byte every 0.1 s would have kept it open before
+            await asyncio.sleep(0.1)
+            if reader.at_eof():
+                break
+            writer.write(b"X")
+        assert await asyncio.wait_for(reader.read(), 5) == b""  # closed, nothing answered
+        assert asyncio.get_running_loop().time() - started < 2.5
+        writer.close()
+        with contextlib.suppress(ssl.SSLError, ConnectionError):
+            await writer.wait_closed()
+        async with client(certificate[0]) as http_client:
+            answered = await http_client.get(f"https://127.0.0.1:{listener.port}/")
+            assert answered.status_code == 200
+    finally:
+        await listener.stop(1.0)
