@@ -21,6 +21,7 @@ from courriel.storage.ports import (
     ChangeBus,
     DirectoryRepo,
     MailRepo,
+    MailSettingsRepo,
     SpamRepo,
     WebSessionRepo,
 )
@@ -78,6 +79,9 @@ class Backend(Protocol):
 
     @property
     def web_sessions(self) -> WebSessionRepo: ...
+
+    @property
+    def mail_settings(self) -> MailSettingsRepo: ...
 
     async def audit_mailbox(self, mailbox_id: int) -> MailboxAudit: ...
 
@@ -166,6 +170,7 @@ class EmbeddedBackend:
         self.blobs: BlobStore = store.blobs
         self.spam: SpamRepo = store.spam
         self.web_sessions: WebSessionRepo = store.web_sessions
+        self.mail_settings: MailSettingsRepo = store.mail_settings
 
     async def audit_mailbox(self, mailbox_id: int) -> MailboxAudit:
         return await self.store.engine.read(lambda c: _audit_mailbox(c, mailbox_id))

@@ -46,6 +46,13 @@ Rspamd or spamd is consulted (``spam.external``) and its score folded into every
 account's verdict as the rule ``RSPAMD`` or ``SPAMD``; unreachable, it either leaves a
 ``_NOT_RUN`` note in the report or answers ``451 4.7.0``.
 
+Mail settings (``mail_settings.py``, ``vacation.py``; issue 8): before step 6, accounts
+that forward their mail have the target added to their recipients (an outside one queued
+and ARC-sealed as in step 7, for the account's domain) and lose their own copy unless they
+keep one; a ``Delivered-To:`` field per forwarding account stops loops. After a message
+from another server is stored in INBOXes, the vacation auto-replies (RFC 3834) are decided
+and sent in a background task, through this pipeline as null-sender submissions.
+
 After a submission, its recipients become the sending account's known correspondents
 (``SpamFilter.record_correspondents``: their mail to it is less likely spam), in a
 background task that does not delay the reply.
@@ -59,15 +66,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 
 from courriel.antivirus.screening import Screening, VirusScreen, remove_virus_fields
 from courriel.config.schema import MailauthSettings
 from courriel.core.clock import Clock, SystemClock
+from courriel.delivery.mail_settings import MailSettings
 from courriel.delivery.model import DeliveryReport, Envelope, Recipient, Refusal, Role
 from courriel.delivery.recipients import check_recipient
 from courriel.delivery.senders import may_send_as
 from courriel.delivery.signing import seal_forwarded, sign_submission
+from courriel.delivery.vacation import send_replies
 from courriel.directory.service import Directory
 from courriel.dns.resolver import Resolver
 from courriel.mail.compose import add_missing_headers
@@ -114,6 +123,7 @@ class DeliveryPipeline:
         spam: SpamFilter | None = None,
         antivirus: VirusScreen | None = None,
         external_spam: ExternalSpamCheck | None = None,
+        mail_settings: MailSettings | None = None,
     ) -> None:
         self.directory = directory
         self.mailstore = mailstore
@@ -132,6 +142,8 @@ class DeliveryPipeline:
         """Virus scanning of every message (``[antivirus]``); None scans nothing."""
         self.external_spam = external_spam
         """Rspamd or spamd as one more spam rule (``spam.external``); None: not consulted."""
+        self.mail_settings = mail_settings
+        """Forwarding and vacation auto-replies (``mail_settings.py``, ``vacation.py``)."""
         self._background: set[asyncio.Task[None]] = set()
         self.in_progress = 0
         """Deliveries under way (the spam filter reads a lone message in-process)."""
@@ -183,6 +195,8 @@ class DeliveryPipeline:
         screening = await self.screen_for_viruses(envelope, raw)
         if screening is not None and (screening.infected or screening.tempfail):
             return _screening_refusal(screening)
+        if self.mail_settings is not None:  # forwarding: targets added, copies dropped
+            envelope, raw = await self.mail_settings.forward(envelope, raw)
         local: dict[int, list[str]] = {}
         external: dict[str, Recipient] = {}
         for recipient in envelope.recipients:
@@ -293,6 +307,16 @@ class DeliveryPipeline:
         )
         if failed and (stored or external) and self.on_failures is not None:
             await self.on_failures(envelope, traced, failed)
+        if self.mail_settings is not None and _from_another_server(envelope):
+            inbox = {
+                account_id: addresses
+                for account_id, addresses in local.items()
+                if addresses[0] not in failed and not (dmarc_junk or _is_junk(scored, account_id))
+            }
+            if inbox:
+                self._in_background(
+                    send_replies(self, self.mail_settings, envelope, raw, inbox), envelope
+                )
         if envelope.role is Role.SUBMISSION and envelope.principal is not None:
             taken = [r.address for r in envelope.recipients if r.address not in failed]
             self._record_correspondents(envelope.principal.account_id, taken, envelope)
@@ -381,6 +405,19 @@ class DeliveryPipeline:
             await spam.record_correspondents(account_id, addresses)
         except Exception:  # bookkeeping; the message is already on its way
             log.exception("[%s] could not record the correspondents", envelope.session_id)
+
+    def _in_background(self, work: Coroutine[None, None, None], envelope: Envelope) -> None:
+        """Run ``work`` after the reply (failures logged, never raised)."""
+
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("[%s] background work failed", envelope.session_id)
+
+        task = asyncio.create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def wait_for_background(self) -> None:
         """Let the background bookkeeping finish (tests, shutdown)."""

@@ -12,6 +12,7 @@ from courriel.antivirus import ClamdClient, VirusScreen
 from courriel.config import Config
 from courriel.core.clock import Clock, SystemClock
 from courriel.core.workers import WorkerPool
+from courriel.delivery.mail_settings import MailSettings
 from courriel.delivery.pipeline import DeliveryPipeline
 from courriel.directory.auth import AuthService
 from courriel.directory.passwords import PasswordHasher
@@ -147,6 +148,7 @@ def open_services(
         spam=spam,
         antivirus=make_virus_screen(config),
         external_spam=make_external_spam_check(config),
+        mail_settings=MailSettings(store.mail_settings, directory, clock),
     )
     if pool is not None:
         spam.analyzer = worker_analyzer(pool, lambda: delivery.in_progress > 1)

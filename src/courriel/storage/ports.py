@@ -45,6 +45,7 @@ from courriel.storage.records import (
     IngestedMessage,
     MailboxChange,
     MailboxRecord,
+    MailSettingsRecord,
     MessageContent,
     MessageMeta,
     MessageRecord,
@@ -701,6 +702,32 @@ class WebSessionRepo(Protocol):
 
     async def purge_web_sessions(self, now: float) -> int:
         """Delete every session expired at ``now``; returns how many."""
+        ...
+
+
+class MailSettingsRepo(Protocol):
+    """Per-account signature, vacation and forwarding settings, and the vacation memory
+    (when the account last auto-replied to a sender). Writes are durable on return; an
+    account's rows go with it."""
+
+    async def get_mail_settings(self, account_id: int) -> MailSettingsRecord:
+        """The account's settings; the defaults (``MailSettingsRecord(account_id)``) when
+        it never saved any."""
+        ...
+
+    async def put_mail_settings(self, settings: MailSettingsRecord) -> None:
+        """Replace the account's settings. Raises ``NotFound`` (account)."""
+        ...
+
+    async def claim_vacation_reply(
+        self, account_id: int, sender: str, now: float, interval: float
+    ) -> bool:
+        """Atomically: True, recording ``now``, when the account has not replied to
+        ``sender`` since ``now - interval``; False (nothing changed) otherwise."""
+        ...
+
+    async def forget_vacation_replies(self, account_id: int) -> int:
+        """Forget whom the account replied to (a new vacation starts); returns how many."""
         ...
 
 

@@ -574,3 +574,22 @@ class WebSessionRecord:
     attempts: int
     ip: str
     user_agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class MailSettingsRecord:
+    """An account's signature, vacation auto-reply and forwarding (the defaults when it
+    never changed them). ``vacation_start`` / ``vacation_end`` are Unix times, 0 for no
+    limit; a sender gets one auto-reply per ``vacation_interval_days``; ``forward_to`` is
+    empty when nothing is forwarded."""
+
+    account_id: int
+    signature: str = ""
+    vacation_enabled: bool = False
+    vacation_subject: str = ""
+    vacation_body: str = ""
+    vacation_start: float = 0.0
+    vacation_end: float = 0.0
+    vacation_interval_days: int = 7
+    forward_to: str = ""
+    forward_keep_copy: bool = True

@@ -37,6 +37,7 @@ from courriel.web.context import NotAllowed, NotFoundHere, WebContext
 from courriel.web.conversation_views import ConversationViews
 from courriel.web.events import EventViews
 from courriel.web.folder_views import FolderViews
+from courriel.web.mail_settings_views import FORWARDING, SIGNATURE, VACATION, MailSettingsViews
 from courriel.web.mail_views import MailViews
 from courriel.web.management import Management
 from courriel.web.original_views import OriginalViews
@@ -151,6 +152,23 @@ def management_routes(context: WebContext, management: Management | None) -> lis
 ADMIN_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
+# -- signature, vacation, forwarding (issue 8, settings part 2: mail_settings_views.py) ---
+def mail_settings_routes(context: WebContext, sending: Sending | None) -> list[Route | Mount]:
+    """``/settings/signature``, ``/settings/vacation``, ``/settings/forwarding``: over the
+    delivery pipeline's ``MailSettings`` (none without it)."""
+    if sending is None or sending.delivery.mail_settings is None:
+        return []
+    views = MailSettingsViews(context, sending.delivery.mail_settings)
+    return [
+        Route("/settings/signature", views.page(SIGNATURE), methods=["GET"]),
+        Route("/settings/signature", views.save(SIGNATURE), methods=["POST"]),
+        Route("/settings/vacation", views.page(VACATION), methods=["GET"]),
+        Route("/settings/vacation", views.save(VACATION), methods=["POST"]),
+        Route("/settings/forwarding", views.page(FORWARDING), methods=["GET"]),
+        Route("/settings/forwarding", views.save(FORWARDING), methods=["POST"]),
+    ]
+
+
 # -- show original (issue 8: original_views.py) -------------------------------------------
 def original_routes(context: WebContext, own_host: str) -> list[Route | Mount]:
     """A message's source and header analysis; ``own_host`` is our authserv-id."""
@@ -231,6 +249,7 @@ def create_app(
         routes=routes(context)
         + management_routes(context, management)
         + compose_routes(context, sending)
+        + mail_settings_routes(context, sending)
         + original_routes(context, hostname or (management.hostname if management else "")),
         middleware=[
             Middleware(SecurityHeaders, https=https),

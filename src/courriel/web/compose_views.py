@@ -70,6 +70,7 @@ from courriel.web.context import (
     peer_ip,
 )
 from courriel.web.i18n import Translator
+from courriel.web.mail_settings_views import signed
 from courriel.web.mail_views import _ordered
 from courriel.web.messages import find_attachment, open_message, part_bytes, part_text
 from courriel.web.security import same_origin
@@ -240,7 +241,8 @@ class ComposeViews:
         if isinstance(session, Response):
             return session
         to = request.query_params.get("to", "")[:2000]
-        return await self._page(request, session, ComposeForm(to=to))
+        body = await signed(self.sending.delivery.mail_settings, session.account.id, "")
+        return await self._page(request, session, ComposeForm(to=to, body=body))
 
     async def start_from(self, request: Request) -> Response:
         """A reply, reply-all or forward of one of the account's messages."""
@@ -255,6 +257,9 @@ class ComposeViews:
             raise NotFoundHere("compose mode")
         record = await self._record(session, mailbox_id, uid)
         form = await starter(self, request, session, record)
+        if mode.startswith("reply"):  # the signature above the quote (mail_settings_views)
+            body = await signed(self.sending.delivery.mail_settings, session.account.id, form.body)
+            form = replace(form, body=body)
         return await self._page(request, session, form)
 
     async def draft(self, request: Request) -> Response:

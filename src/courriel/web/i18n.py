@@ -726,6 +726,81 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "fr": "Une erreur s’est produite sur le serveur.",
     },
     "error.title": {"en": "Error", "fr": "Erreur"},
+    # -- signature, vacation, forwarding (issue 8, settings part 2: mail_settings_views) --
+    "mailsettings.signature": {"en": "Signature", "fr": "Signature"},
+    "mailsettings.signature_help": {
+        "en": "Added below new messages and replies you write here.",
+        "fr": "Ajoutée sous les nouveaux messages et les réponses que vous écrivez ici.",
+    },
+    "mailsettings.vacation": {"en": "Vacation reply", "fr": "Réponse d’absence"},
+    "mailsettings.vacation_help": {
+        "en": "While it is on, people who write to you get this reply, at most once per "
+        "sender in the period below. Mailing lists, automatic messages and copies you "
+        "were not named in get none.",
+        "fr": "Tant qu’elle est active, vos correspondants reçoivent cette réponse, au plus "
+        "une fois par expéditeur sur la période ci-dessous. Les listes de diffusion, les "
+        "messages automatiques et les copies où vous n’êtes pas nommé n’en reçoivent pas.",
+    },
+    "mailsettings.vacation_on": {
+        "en": "Send the vacation reply",
+        "fr": "Envoyer la réponse d’absence",
+    },
+    "mailsettings.vacation_subject": {
+        "en": "Subject (empty: “Auto:” and the subject received)",
+        "fr": "Objet (vide : « Auto: » et l’objet reçu)",
+    },
+    "mailsettings.vacation_body": {"en": "Message", "fr": "Message"},
+    "mailsettings.vacation_start": {
+        "en": "First day (optional, UTC)",
+        "fr": "Premier jour (facultatif, UTC)",
+    },
+    "mailsettings.vacation_end": {
+        "en": "Last day (optional, UTC)",
+        "fr": "Dernier jour (facultatif, UTC)",
+    },
+    "mailsettings.vacation_interval": {
+        "en": "Reply to the same sender at most once every (days)",
+        "fr": "Répondre au même expéditeur au plus une fois tous les (jours)",
+    },
+    "mailsettings.forwarding": {"en": "Forwarding", "fr": "Transfert"},
+    "mailsettings.forwarding_help": {
+        "en": "Every message you receive is also sent to this address (empty: none).",
+        "fr": "Chaque message reçu est aussi envoyé à cette adresse (vide : aucun transfert).",
+    },
+    "mailsettings.forward_to": {"en": "Forward to", "fr": "Transférer à"},
+    "mailsettings.keep_copy": {
+        "en": "Keep a copy here",
+        "fr": "Garder une copie ici",
+    },
+    "mailsettings.done.saved": {"en": "Saved.", "fr": "Enregistré."},
+    "mailsettings.invalid.signature": {
+        "en": "The signature is too long.",
+        "fr": "La signature est trop longue.",
+    },
+    "mailsettings.invalid.vacation_subject": {
+        "en": "The subject is too long.",
+        "fr": "L’objet est trop long.",
+    },
+    "mailsettings.invalid.vacation_body": {
+        "en": "The message is too long.",
+        "fr": "Le message est trop long.",
+    },
+    "mailsettings.invalid.vacation_start": {
+        "en": "The first day is not a date.",
+        "fr": "Le premier jour n’est pas une date.",
+    },
+    "mailsettings.invalid.vacation_end": {
+        "en": "The last day is not a date, or comes before the first.",
+        "fr": "Le dernier jour n’est pas une date, ou précède le premier.",
+    },
+    "mailsettings.invalid.vacation_interval_days": {
+        "en": "The number of days must be between 1 and 365.",
+        "fr": "Le nombre de jours doit être entre 1 et 365.",
+    },
+    "mailsettings.invalid.forward_to": {
+        "en": "This address cannot receive your forwarded mail.",
+        "fr": "Cette adresse ne peut pas recevoir votre courrier transféré.",
+    },
 }
 
 

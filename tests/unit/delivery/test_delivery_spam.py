@@ -15,15 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from courriel.config import EnabledListener
 from courriel.delivery.model import Envelope, Recipient, Role
 from courriel.directory.auth import Principal
 from courriel.mail.headers import find_header_end, split_header_fields
-from courriel.net import Listener, TlsContextProvider, make_self_signed
 from courriel.runtime.services import Services
-from courriel.smtp.server.server import smtp_server
 from courriel.spam.rules import GTUBE
 from courriel.storage.records import Flag
+from support.mx import mx_listener
 from support.services import account_messages, temporary_services
 
 FORGED = b"X-Spam-Status: No, score=-100.0, required=5.0\r\nX-Spam-Score: -100.0\r\n"
@@ -47,16 +45,8 @@ async def services(tmp_path: Path) -> AsyncIterator[Services]:
 
 @pytest.fixture
 async def mx_port(services: Services, tmp_path: Path) -> AsyncIterator[int]:
-    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    make_self_signed("mail.example.test", certificate, key)
-    tls = TlsContextProvider(certificate, key)
-    enabled = EnabledListener("smtp", "smtp", "starttls", ("127.0.0.1",), 0)
-    listener = Listener("smtp", ["127.0.0.1"], 0, smtp_server(services, tls, enabled).handler)
-    await listener.start()
-    try:
-        yield listener.port
-    finally:
-        await listener.stop(1.0)
+    async with mx_listener(services, tmp_path) as port:
+        yield port
 
 
 def send(port: int, raw: bytes) -> tuple[int, bytes]:

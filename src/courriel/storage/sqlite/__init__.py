@@ -18,6 +18,7 @@ from courriel.storage.fs.blobs import FileBlobStore
 from courriel.storage.sqlite.directory import SqliteDirectoryRepo
 from courriel.storage.sqlite.engine import SqliteEngine
 from courriel.storage.sqlite.mail import SqliteMailRepo
+from courriel.storage.sqlite.mail_settings import SqliteMailSettingsRepo
 from courriel.storage.sqlite.queue import SqliteQueueRepo
 from courriel.storage.sqlite.search import register_functions
 from courriel.storage.sqlite.security import SqliteSecurityRepo
@@ -40,6 +41,7 @@ class EmbeddedStore:
     inline_limit: int
     spam: SqliteSpamRepo
     web_sessions: SqliteWebSessionRepo
+    mail_settings: SqliteMailSettingsRepo
 
     def close(self) -> None:
         self.engine.close()
@@ -78,4 +80,5 @@ def open_embedded_store(
         inline_limit,
         SqliteSpamRepo(engine),
         SqliteWebSessionRepo(engine),
+        SqliteMailSettingsRepo(engine),
     )
