@@ -311,7 +311,10 @@ class DeliveryPipeline:
             inbox = {
                 account_id: addresses
                 for account_id, addresses in local.items()
-                if addresses[0] not in failed and not (dmarc_junk or _is_junk(scored, account_id))
+                if addresses[0] not in failed
+                and not (dmarc_junk or _is_junk(scored, account_id))
+                # Settings are kept in memory: no task at all for accounts not away.
+                and (await self.mail_settings.get(account_id)).vacation_enabled
             }
             if inbox:
                 self._in_background(
