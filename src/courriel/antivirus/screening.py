@@ -38,11 +38,13 @@ from courriel.antivirus.clamd_protocol import (
 from courriel.antivirus.daemon import ScannerError
 from courriel.config.schema import OnUnreachable
 from courriel.mail.compose import header_lines
-from courriel.mail.headers import find_header_end, split_header_fields, without_fields
+from courriel.mail.headers import without_named_fields
 
 log = logging.getLogger("courriel.antivirus")
 
 FIELD = "X-Virus-Scan"
+VIRUS_FIELDS = frozenset({FIELD.lower()})
+"""The names (lower case) of the fields this server writes about scanning."""
 Outcome = Literal["clean", "infected", "not-run", "too-large"]
 
 
@@ -144,6 +146,4 @@ class VirusScreen:
 def remove_virus_fields(raw: bytes) -> bytes:
     """``raw`` without the ``X-Virus-Scan`` fields of its top-level header: only this
     server may say whether a message was scanned."""
-    header_end, _ = find_header_end(raw)
-    fields = split_header_fields(raw, 0, header_end)
-    return without_fields(raw, [field for field in fields if field.lname == FIELD.lower()])
+    return without_named_fields(raw, VIRUS_FIELDS)

@@ -68,7 +68,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Coroutine
 
-from courriel.antivirus.screening import Screening, VirusScreen, remove_virus_fields
+from courriel.antivirus.screening import VIRUS_FIELDS, Screening, VirusScreen
 from courriel.config.schema import MailauthSettings
 from courriel.core.clock import Clock, SystemClock
 from courriel.delivery.mail_settings import MailSettings
@@ -80,6 +80,7 @@ from courriel.delivery.vacation import send_replies
 from courriel.directory.service import Directory
 from courriel.dns.resolver import Resolver
 from courriel.mail.compose import add_missing_headers
+from courriel.mail.headers import without_named_fields
 from courriel.mail.received import received_header, received_protocol, return_path_header
 from courriel.mailauth.authresults import remove_forged_results
 from courriel.mailauth.dmarc import Sample
@@ -90,7 +91,7 @@ from courriel.queue.service import OutboundQueue
 from courriel.spam.external import ExternalOpinion, ExternalSpamCheck
 from courriel.spam.rspamd_protocol import ScanContext
 from courriel.spam.service import SpamFilter
-from courriel.spam.verdict import ScoredMessage, remove_spam_fields
+from courriel.spam.verdict import SPAM_FIELD_NAMES, ScoredMessage
 from courriel.storage.records import (
     DeliveryRefused,
     DeliveryTarget,
@@ -191,7 +192,9 @@ class DeliveryPipeline:
                 explanation=f"Message rejected by the DMARC policy of {domain}",
             )
         raw = remove_forged_results(raw, self.hostname)  # RFC 8601 §5
-        raw = remove_virus_fields(raw)  # only we say whether a message was scanned
+        # Only we say whether a message was scanned, or what our spam filter thought of
+        # mail from other servers: one pass over the header removes what a sender wrote.
+        raw = without_named_fields(raw, _fields_only_we_write(envelope))
         screening = await self.screen_for_viruses(envelope, raw)
         if screening is not None and (screening.infected or screening.tempfail):
             return _screening_refusal(screening)
@@ -206,7 +209,6 @@ class DeliveryPipeline:
                 external.setdefault(address, recipient)
         scored = None
         if _from_another_server(envelope):
-            raw = remove_spam_fields(raw)
             # Our scoring and the external scanner's (when configured), side by side.
             scored, opinion = await asyncio.gather(
                 self.score_inbound(envelope, raw, checked, list(local)),
@@ -318,7 +320,9 @@ class DeliveryPipeline:
             }
             if inbox:
                 self._in_background(
-                    send_replies(self, self.mail_settings, envelope, raw, inbox), envelope
+                    send_replies(self, self.mail_settings, envelope, raw, inbox),
+                    envelope,
+                    "vacation replies failed",
                 )
         if envelope.role is Role.SUBMISSION and envelope.principal is not None:
             taken = [r.address for r in envelope.recipients if r.address not in failed]
@@ -396,30 +400,26 @@ class DeliveryPipeline:
         took the message)."""
         if self.spam is None or not addresses:
             return
-        task = asyncio.create_task(self._record(self.spam, account_id, addresses, envelope))
-        self._background.add(task)  # the loop keeps only weak references to tasks
-        task.add_done_callback(self._background.discard)
+        self._in_background(
+            self.spam.record_correspondents(account_id, addresses),
+            envelope,
+            "could not record the correspondents",
+        )
 
-    @staticmethod
-    async def _record(
-        spam: SpamFilter, account_id: int, addresses: list[str], envelope: Envelope
+    def _in_background(
+        self, work: Coroutine[None, None, None], envelope: Envelope, failure: str
     ) -> None:
-        try:
-            await spam.record_correspondents(account_id, addresses)
-        except Exception:  # bookkeeping; the message is already on its way
-            log.exception("[%s] could not record the correspondents", envelope.session_id)
-
-    def _in_background(self, work: Coroutine[None, None, None], envelope: Envelope) -> None:
-        """Run ``work`` after the reply (failures logged, never raised)."""
+        """Run ``work`` after the reply; a failure is logged as ``failure`` (bookkeeping
+        and auto-replies: the message itself is already on its way)."""
 
         async def run() -> None:
             try:
                 await work
             except Exception:
-                log.exception("[%s] background work failed", envelope.session_id)
+                log.exception("[%s] %s", envelope.session_id, failure)
 
         task = asyncio.create_task(run())
-        self._background.add(task)
+        self._background.add(task)  # the loop keeps only weak references to tasks
         task.add_done_callback(self._background.discard)
 
     async def wait_for_background(self) -> None:
@@ -475,6 +475,15 @@ def _screening_refusal(screening: Screening) -> DeliveryReport:
         refused=Refusal.VIRUS if screening.infected else Refusal.SCAN_UNAVAILABLE,
         explanation=screening.explanation(),
     )
+
+
+_FROM_SERVERS_ONLY_WE_WRITE = VIRUS_FIELDS | SPAM_FIELD_NAMES
+
+
+def _fields_only_we_write(envelope: Envelope) -> frozenset[str]:
+    """The header fields a sender may not write: ``X-Virus-Scan`` always, the spam
+    filter's ``X-Spam-*`` too on mail from other servers (the mail it scores)."""
+    return _FROM_SERVERS_ONLY_WE_WRITE if _from_another_server(envelope) else VIRUS_FIELDS
 
 
 def _from_another_server(envelope: Envelope) -> bool:

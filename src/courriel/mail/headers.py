@@ -19,7 +19,7 @@ allocate per byte: the scans are single compiled regular expressions.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
 # Limit for split_header_fields: a header of 1 MB of one-byte fields must not yield a list
@@ -81,6 +81,15 @@ def find_header_end(raw: bytes, start: int = 0, end: int | None = None) -> tuple
         if header_end + 1 == stop:
             return header_end, stop
     return header_end, header_end
+
+
+def without_named_fields(raw: bytes, names: Collection[str]) -> bytes:
+    """``raw`` without the fields of its top-level header called any of ``names`` (lower
+    case), byte-exact otherwise: how the fields only this server may write are removed
+    from what a sender wrote (``X-Spam-*``, ``X-Virus-Scan``)."""
+    header_end, _ = find_header_end(raw)
+    fields = split_header_fields(raw, 0, header_end)
+    return without_fields(raw, [field for field in fields if field.lname in names])
 
 
 def without_fields(raw: bytes, fields: Sequence[HeaderField]) -> bytes:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import marshal
 from dataclasses import dataclass
 
-from courriel.mail.message import ParsedMessage
 from courriel.mailauth.results import MethodResult
 from courriel.spam.features import read_features
 from courriel.spam.rules import RuleContext, run_rules
@@ -37,9 +36,9 @@ class Analysis:
     from_address: str | None
 
 
-def analyze(raw: bytes, context: RuleContext, parsed: ParsedMessage | None = None) -> Analysis:
-    """The :class:`Analysis` of ``raw`` (``parsed`` when the caller already parsed it)."""
-    features = read_features(raw, parsed)
+def analyze(raw: bytes, context: RuleContext) -> Analysis:
+    """The :class:`Analysis` of ``raw``."""
+    features = read_features(raw)
     sender = features.from_address
     return Analysis(
         tuple(run_rules(features, context)),

@@ -16,6 +16,7 @@ match (a phrase it cannot read gets no requirement).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -107,19 +108,9 @@ def _choice(piece: str) -> tuple[tuple[str, ...], ...] | None:
 
 def _group_end(piece: str) -> int | None:
     """The index of the parenthesis that closes the group opening ``piece``."""
-    depth = 0
-    escaped = False
-    for index, character in enumerate(piece):
-        if escaped:
-            escaped = False
-        elif character == "\\":
-            escaped = True
-        elif character == "(":
-            depth += 1
-        elif character == ")":
-            depth -= 1
-            if depth == 0:
-                return index
+    for index, character, depth, escaped in _scan(piece):
+        if character == ")" and depth == 0 and not escaped:
+            return index
     return None
 
 
@@ -142,27 +133,38 @@ def _clause(piece: str) -> Clause | None:
     return tuple(alternatives)
 
 
-def top_level(pattern: str, separator: str) -> list[str]:
-    """``pattern`` split at each ``separator`` outside parentheses and brackets."""
-    pieces: list[str] = []
-    current: list[str] = []
+def _scan(pattern: str) -> Iterator[tuple[int, str, int, bool]]:
+    """``(index, character, depth, escaped)`` for each character of ``pattern`` but the
+    backslashes that escape the next one: ``depth`` counts the groups, classes and
+    repetition counts (``(``, ``[``, ``{``) around the character, an opening or closing one
+    being at the depth outside it."""
     depth = 0
     escaped = False
-    for character in pattern:
+    for index, character in enumerate(pattern):
         if escaped:
             escaped = False
+            yield index, character, depth, True
         elif character == "\\":
             escaped = True
-        elif character in "([":
+        elif character in "([{":
+            yield index, character, depth, False
             depth += 1
-        elif character in ")]":
+        elif character in ")]}":
             depth -= 1
-        elif character == separator and depth == 0:
-            pieces.append("".join(current))
-            current = []
-            continue
-        current.append(character)
-    pieces.append("".join(current))
+            yield index, character, depth, False
+        else:
+            yield index, character, depth, False
+
+
+def top_level(pattern: str, separator: str) -> list[str]:
+    """``pattern`` split at each ``separator`` outside groups, classes and counts."""
+    pieces: list[str] = []
+    start = 0
+    for index, character, depth, escaped in _scan(pattern):
+        if character == separator and depth == 0 and not escaped:
+            pieces.append(pattern[start:index])
+            start = index + 1
+    pieces.append(pattern[start:])
     return pieces
 
 
@@ -171,29 +173,22 @@ def _literals(branch: str) -> tuple[str, ...]:
     punctuation counts as plain), without blanks; runs of one letter are left out."""
     runs: list[str] = []
     current: list[str] = []
-    depth = 0
-    escaped = False
 
     def cut() -> None:
         runs.append("".join(current))
         current.clear()
 
-    for character in branch:
+    for _, character, depth, escaped in _scan(branch):
         if escaped:
-            escaped = False
             if depth == 0 and not character.isalnum():  # "\$" is "$"; "\d", "\b" are not
                 current.append(character)
             else:
                 cut()
-        elif character == "\\":
-            escaped = True
         elif character in "([{":
             if character == "{" and depth == 0 and current:
                 current.pop()  # "x{0,3}": the character before may be absent
-            depth += 1
             cut()
         elif character in ")]}":
-            depth -= 1
             cut()
         elif depth > 0:
             continue

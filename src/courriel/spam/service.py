@@ -22,7 +22,6 @@ from collections.abc import Collection, Sequence
 
 from courriel.core.clock import Clock, SystemClock
 from courriel.dns.resolver import Resolver
-from courriel.mail.message import ParsedMessage
 from courriel.mailauth.results import MethodResult
 from courriel.spam.dnsbl import DnsblCache
 from courriel.spam.lists import normalize_entry
@@ -67,7 +66,6 @@ class SpamFilter:
         client_ip: str | None,
         mail_from: str = "",
         recipient_domains: Collection[str] = (),
-        parsed: ParsedMessage | None = None,
         session_id: str | None = None,
     ) -> ScoredMessage:
         """Score ``raw`` for ``account_ids`` (see ``verdict.score`` for the arguments),
@@ -83,7 +81,6 @@ class SpamFilter:
             mail_from=mail_from,
             recipient_domains=recipient_domains,
             dnsbl_cache=self.dnsbl_cache,
-            parsed=parsed,
             analyzer=self.analyzer,
         )
         if not self.settings.enabled:

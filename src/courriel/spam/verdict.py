@@ -36,8 +36,7 @@ from typing import Literal, Protocol
 
 from courriel.dns.resolver import Resolver
 from courriel.mail.compose import header_lines
-from courriel.mail.headers import find_header_end, split_header_fields, without_fields
-from courriel.mail.message import ParsedMessage
+from courriel.mail.headers import without_named_fields
 from courriel.mailauth.results import MethodResult
 from courriel.spam.analysis import Analysis, analyze
 from courriel.spam.classifier import bayes_hit, classify
@@ -58,6 +57,7 @@ STATUS_FIELD = "X-Spam-Status"
 REPORT_FIELD = "X-Spam-Report"
 #: The fields this filter writes; copies a sender wrote are removed before delivery.
 SPAM_FIELDS = (SCORE_FIELD, STATUS_FIELD, REPORT_FIELD)
+SPAM_FIELD_NAMES = frozenset(name.lower() for name in SPAM_FIELDS)
 # Characters of one rule's description in the report (details come from the message).
 _MAX_DESCRIPTION = 200
 # Report lines are wrapped to this width (plus the tab that folds them).
@@ -199,11 +199,7 @@ class ScoredMessage:
 def remove_spam_fields(raw: bytes) -> bytes:
     """``raw`` without the ``X-Spam-*`` fields of :data:`SPAM_FIELDS` in its top-level
     header: only this server may tell a user what its filter thought."""
-    header_end, _ = find_header_end(raw)
-    names = {name.lower() for name in SPAM_FIELDS}
-    fields = split_header_fields(raw, 0, header_end)
-    forged = [field for field in fields if field.lname in names]
-    return without_fields(raw, forged)
+    return without_named_fields(raw, SPAM_FIELD_NAMES)
 
 
 def _verdict(account_id: int, hits: tuple[Hit, ...], settings: SpamSettings) -> SpamVerdict:
@@ -260,7 +256,6 @@ async def score(
     mail_from: str = "",
     recipient_domains: Collection[str] = (),
     dnsbl_cache: DnsblCache | None = None,
-    parsed: ParsedMessage | None = None,
     analyzer: Analyzer | None = None,
 ) -> ScoredMessage:
     """Score ``raw`` (the message as received) for each of ``account_ids``.
@@ -270,8 +265,8 @@ async def score(
     through ``resolver`` (None skips them); ``mail_from``: the envelope sender, matched
     against the allow and block lists with the From address; ``recipient_domains``: the
     local recipients' domains, which lookalike senders imitate; ``analyzer``: where the
-    message is read (``analysis.analyze`` in a worker process), in-process when None or
-    when the caller gives ``parsed``. Never raises for a malformed message; DNS trouble
+    message is read (``analysis.analyze`` in a worker process), in-process when None.
+    Never raises for a malformed message; DNS trouble
     only skips the blocklists."""
     if not settings.enabled:
         return ScoredMessage(
@@ -284,10 +279,7 @@ async def score(
             None,
         )
     context = RuleContext(auth_results, tuple(recipient_domains))
-    if analyzer is None or parsed is not None:
-        analysis = analyze(raw, context, parsed)
-    else:
-        analysis = await analyzer(raw, context)
+    analysis = analyze(raw, context) if analyzer is None else await analyzer(raw, context)
     shared = list(analysis.hits)
     tokens = analysis.tokens
     from_address = analysis.from_address

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from courriel.delivery.model import Envelope, Recipient, Role
 from courriel.directory.auth import Principal
@@ -21,8 +17,7 @@ from courriel.mail.headers import find_header_end, split_header_fields
 from courriel.runtime.services import Services
 from courriel.spam.rules import GTUBE
 from courriel.storage.records import Flag
-from support.mx import mx_listener
-from support.services import account_messages, temporary_services
+from support.services import account_messages
 
 FORGED = b"X-Spam-Status: No, score=-100.0, required=5.0\r\nX-Spam-Score: -100.0\r\n"
 
@@ -33,20 +28,6 @@ def message(subject: str, text: str, *, sender: str = "Alice <alice@example.org>
         "Date: Sat, 22 Nov 2025 10:00:00 +0000\r\nMessage-ID: <1@example.org>\r\n"
         f"\r\n{text}\r\n"
     ).encode()
-
-
-@pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with temporary_services(tmp_path / "data") as opened:
-        await opened.directory.add_domain("example.test", dkim=False)
-        await opened.directory.add_account("bob@example.test", None)
-        yield opened
-
-
-@pytest.fixture
-async def mx_port(services: Services, tmp_path: Path) -> AsyncIterator[int]:
-    async with mx_listener(services, tmp_path) as port:
-        yield port
 
 
 def send(port: int, raw: bytes) -> tuple[int, bytes]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
-from collections.abc import AsyncIterator
 from email.parser import BytesParser
 from email.policy import default
 from pathlib import Path
@@ -34,20 +33,6 @@ def message(subject: str, *, message_id: str = "<1@example.org>", extra: str = "
         f"Date: Sat, 22 Nov 2025 10:00:00 +0000\r\nMessage-ID: {message_id}\r\n{extra}"
         "\r\nHello Bob\r\n"
     ).encode()
-
-
-@pytest.fixture
-async def services(tmp_path: Path) -> AsyncIterator[Services]:
-    async with temporary_services(tmp_path / "data") as opened:
-        await opened.directory.add_domain("example.test", dkim=False)
-        await opened.directory.add_account("bob@example.test", None)
-        yield opened
-
-
-@pytest.fixture
-async def mx_port(services: Services, tmp_path: Path) -> AsyncIterator[int]:
-    async with mx_listener(services, tmp_path) as port:
-        yield port
 
 
 def send(port: int, raw: bytes, sender: str = "alice@example.org") -> tuple[int, bytes]:

@@ -25,9 +25,6 @@ from courriel.mail import (
 )
 from courriel.mail.compose import (
     RandomBytes,
-    _blank_atoms,
-    _fold,
-    _fold_at_blanks,
     add_missing_headers,
     encode_header_value,
     fold_value,
@@ -491,21 +488,3 @@ def test_a_message_without_header_keeps_its_body_as_body() -> None:
     assert result.endswith(b"\r\n\r\n" + raw)
     message = email.message_from_bytes(result, policy=email.policy.default)
     assert message.get_content().strip() == "just some text"
-
-
-# Words of every width around the line limits, separated by runs of blanks and tabs.
-_FOLD_WORDS = st.text(alphabet="abcxyz=;:/.-", min_size=1, max_size=90)
-_FOLD_BLANKS = st.sampled_from([" ", "  ", "\t", " \t ", "    "])
-
-
-@settings(max_examples=500, deadline=None)
-@given(
-    st.lists(st.tuples(_FOLD_BLANKS, _FOLD_WORDS), min_size=1, max_size=30),
-    st.integers(min_value=0, max_value=90),
-)
-def test_folding_by_search_equals_folding_by_atoms(
-    pieces: list[tuple[str, str]], start: int
-) -> None:
-    """The fast path folds ASCII text exactly as the general one does."""
-    text = "".join(blanks + word for blanks, word in pieces).strip(" \t")
-    assert _fold_at_blanks(text, start) == _fold(_blank_atoms(text), start)

@@ -4,8 +4,6 @@ tokenizer, and training, untraining and scoring on a tiny corpus in a real store
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -21,7 +19,7 @@ from courriel.spam.classifier import (
 from courriel.spam.features import read_features
 from courriel.spam.tokens import MAX_TOKENS, tokenize
 from courriel.storage.records import HAM, SPAM, ClassifierCounts
-from courriel.storage.sqlite import EmbeddedStore, open_embedded_store
+from courriel.storage.sqlite import EmbeddedStore
 
 from .messages import message
 
@@ -175,14 +173,6 @@ def test_tokens_are_bounded() -> None:
 
 
 # -- training and scoring in a real store -------------------------------------------------------
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[EmbeddedStore]:
-    opened = open_embedded_store(tmp_path / "store")
-    await opened.directory.add_domain("example.test")
-    yield opened
-    opened.close()
 
 
 async def _account(store: EmbeddedStore, address: str = "bob@example.test") -> int:

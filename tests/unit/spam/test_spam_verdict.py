@@ -4,8 +4,6 @@ combined per account; thresholds; the X-Spam-* fields; what a multi-account deli
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +17,7 @@ from courriel.spam.rules import GTUBE
 from courriel.spam.verdict import ScoredMessage, SpamVerdict, remove_spam_fields, score
 from courriel.spam.weights import Hit
 from courriel.storage.records import ALLOW, BLOCK, SPAM
-from courriel.storage.sqlite import EmbeddedStore, open_embedded_store
+from courriel.storage.sqlite import EmbeddedStore
 
 from .messages import message
 
@@ -34,14 +32,6 @@ DMARC_PASS = (
     MethodResult("dkim", "pass"),
     MethodResult("dmarc", "pass", properties=(("header.from", "example.org"),)),
 )
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[EmbeddedStore]:
-    opened = open_embedded_store(tmp_path / "store")
-    await opened.directory.add_domain("example.test")
-    yield opened
-    opened.close()
 
 
 async def account(store: EmbeddedStore, address: str = "bob@example.test") -> int:
