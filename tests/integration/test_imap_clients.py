@@ -545,6 +545,19 @@ class Tmux:
             time.sleep(0.1)
         raise AssertionError(f"{text!r} not on the screen within {timeout} s:\n{screen}")
 
+    def wait_for_match(self, pattern: str, timeout: float = 20) -> re.Match[str]:
+        """The first match of ``pattern`` once the screen shows one (a status line drawn
+        whole, not half-way through a redraw)."""
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            found = re.search(pattern, screen)
+            if found:
+                return found
+            time.sleep(0.1)
+        raise AssertionError(f"{pattern!r} not on the screen within {timeout} s:\n{screen}")
+
     def wait_for_exit(self, timeout: float = 20) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -609,9 +622,7 @@ def write_muttrc(path: Path, server: RunningServer, cache: Path) -> None:
 def limit(tmux: Tmux, pattern: str, total: int) -> int:
     """Limit mutt's index to ``pattern``: how many messages it shows (then back to all)."""
     tmux.keys("l", pattern, "Enter")
-    screen = tmux.wait_for(f"/{total} ")  # the status line: "Msgs:SHOWN/TOTAL "
-    shown = re.search(rf"Msgs:(\d+)/{total} ", screen)
-    assert shown, screen
+    shown = tmux.wait_for_match(rf"Msgs:(\d+)/{total} ")  # the status line, SHOWN/TOTAL
     tmux.keys("l", "all", "Enter")
     tmux.wait_for(f"Msgs:{total} ")
     return int(shown[1])
