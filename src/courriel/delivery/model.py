@@ -83,3 +83,6 @@ class DeliveryReport:
     queue_id: int | None = None
     refused: Refusal | None = None
     explanation: str = ""
+    notes: tuple[str, ...] = ()
+    """What the inbound checks and the spam filter found, for the message's one log line
+    (the server that received it writes it)."""

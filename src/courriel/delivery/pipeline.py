@@ -185,11 +185,14 @@ class DeliveryPipeline:
     async def _deliver(self, envelope: Envelope, raw: bytes) -> DeliveryReport:
         now = self.clock.now()
         checked = await self.authenticate_inbound(envelope, raw)
+        # What the checks found, for the one log line the server writes per message.
+        notes: tuple[str, ...] = () if checked is None else (checked.note(),)
         if checked is not None and checked.action == "reject":
             domain = checked.dmarc.domain or "the sender domain"
             return DeliveryReport(
                 refused=Refusal.POLICY_REJECTED,
                 explanation=f"Message rejected by the DMARC policy of {domain}",
+                notes=notes,
             )
         raw = remove_forged_results(raw, self.hostname)  # RFC 8601 §5
         # Only we say whether a message was scanned, or what our spam filter thought of
@@ -197,7 +200,7 @@ class DeliveryPipeline:
         raw = without_named_fields(raw, _fields_only_we_write(envelope))
         screening = await self.screen_for_viruses(envelope, raw)
         if screening is not None and (screening.infected or screening.tempfail):
-            return _screening_refusal(screening)
+            return _screening_refusal(screening, notes)
         if self.mail_settings is not None:  # forwarding: targets added, copies dropped
             envelope, raw = await self.mail_settings.forward(envelope, raw)
         local: dict[int, list[str]] = {}
@@ -218,14 +221,19 @@ class DeliveryPipeline:
                 return DeliveryReport(
                     refused=Refusal.SCAN_UNAVAILABLE,
                     explanation="Spam scan unavailable, please try again later",
+                    notes=notes,
                 )
             if scored is not None and opinion is not None and self.spam is not None:
                 scored = scored.with_shared_hits(opinion.hits, self.spam.settings)
+            if scored is not None and self.spam is not None and self.spam.settings.enabled:
+                notes = (*notes, scored.summary())
             # Refused only when no one else takes the message: mail an alias forwards
             # outside still goes out, and the local reject becomes junk.
             if scored is not None and scored.rejected and not external:
                 return DeliveryReport(
-                    refused=Refusal.POLICY_REJECTED, explanation=scored.explanation()
+                    refused=Refusal.POLICY_REJECTED,
+                    explanation=scored.explanation(),
+                    notes=notes,
                 )
         if envelope.role is Role.SUBMISSION:
             domain = envelope.sender.rpartition("@")[2] or self.hostname
@@ -306,6 +314,7 @@ class DeliveryPipeline:
             queued=tuple(external),
             failed=failed,
             queue_id=queue_ids[0] if queue_ids else None,
+            notes=notes,
         )
         if failed and (stored or external) and self.on_failures is not None:
             await self.on_failures(envelope, traced, failed)
@@ -352,7 +361,6 @@ class DeliveryPipeline:
                     recipient.address.rpartition("@")[2].lower()
                     for recipient in envelope.recipients
                 },
-                session_id=envelope.session_id,
             )
         except Exception:
             log.exception("[%s] spam scoring failed; delivering unscored", envelope.session_id)
@@ -449,15 +457,6 @@ class DeliveryPipeline:
         except Exception:  # every check is bounded already; never lose mail to a bug here
             log.exception("[%s] authentication checks failed", envelope.session_id)
             return None
-        log.info(
-            "[%s] from <%s> [%s]: %s -> %s (DMARC: %s)",
-            envelope.session_id,
-            envelope.sender,
-            envelope.peer_ip,
-            verdict.summary(),
-            verdict.action,
-            verdict.dmarc.explanation,
-        )
         return verdict
 
     async def _junk_target(self, account_id: int) -> DeliveryTarget:
@@ -469,11 +468,12 @@ class DeliveryPipeline:
         return DeliveryTarget(account_id, flags=int(Flag.JUNK))
 
 
-def _screening_refusal(screening: Screening) -> DeliveryReport:
+def _screening_refusal(screening: Screening, notes: tuple[str, ...]) -> DeliveryReport:
     """The whole message refused: a virus (``554 5.7.0``) or no scan (``451 4.7.0``)."""
     return DeliveryReport(
         refused=Refusal.VIRUS if screening.infected else Refusal.SCAN_UNAVAILABLE,
         explanation=screening.explanation(),
+        notes=notes,
     )
 
 

@@ -103,8 +103,12 @@ class InboundVerdict:
         return next((found for found in self.results if found.method == method), None)
 
     def summary(self) -> str:
-        """``spf=pass dkim=none dmarc=fail ...`` for one log line."""
+        """``spf=pass dkim=none dmarc=fail ...``."""
         return " ".join(f"{found.method}={found.result}" for found in self.results)
+
+    def note(self) -> str:
+        """The summary, the action and why, for the message's log line."""
+        return f"{self.summary()} -> {self.action} (DMARC: {self.dmarc.explanation})"
 
 
 async def authenticate(

@@ -83,12 +83,51 @@ def _branch(branch: str) -> Branch:
         following = pieces[index + 1] if index + 1 < len(pieces) else ""
         # A piece followed by an optional blank may run into the next word.
         whole = following[:1] not in ("?", "*", "+", "{")
-        clause = _clause(piece) if whole else None
+        clause = _clause(_bounded_core(piece)) if whole else None
         if clause is not None:
             clauses.append(clause)
         elif (choice := _choice(piece)) is not None:
             choices.append(choice)
     return Branch(tuple(clauses), _literals(branch), tuple(choices))
+
+
+def _bounded_core(piece: str) -> str:
+    """What of ``piece`` stands between blanks (or the piece's ends) in every match: the
+    piece itself, or, for a piece made of groups such as ``(?:a )?(?:b|c d)(?: e)?``, its
+    one required group when every optional group before it ends with a blank and every
+    one after it starts with one (present or absent, they leave the required group
+    between blanks or the piece's ends)."""
+    groups = _groups(piece)
+    if groups is None:
+        return piece
+    required = [index for index, (_, optional) in enumerate(groups) if not optional]
+    if len(required) != 1:
+        return piece
+    core = required[0]
+    if all(optional and group[3:-1].endswith(" ") for group, optional in groups[:core]) and all(
+        optional and group[3:-1].startswith(" ") for group, optional in groups[core + 1 :]
+    ):
+        return groups[core][0]
+    return piece
+
+
+def _groups(piece: str) -> list[tuple[str, bool]] | None:
+    """``piece`` as a run of ``(?:...)`` groups, each with whether a ``?`` follows it;
+    None when anything else is in it."""
+    groups: list[tuple[str, bool]] = []
+    rest = piece
+    while rest:
+        if not rest.startswith("(?:"):
+            return None
+        end = _group_end(rest)
+        if end is None:
+            return None
+        optional = rest[end + 1 : end + 2] == "?"
+        if rest[end + 1 : end + 2] in ("*", "+", "{"):
+            return None
+        groups.append((rest[: end + 1], optional))
+        rest = rest[end + 2 if optional else end + 1 :]
+    return groups
 
 
 def _choice(piece: str) -> tuple[tuple[str, ...], ...] | None:
@@ -208,43 +247,58 @@ def _literals(branch: str) -> tuple[str, ...]:
 
 class PhraseIndex:
     """The requirements of a list of phrases, indexed so that a text's words find the
-    few phrases worth checking: each phrase is filed under one word every match of each
-    of its branches spells (the longest such word, likely the rarest); phrases with a
-    branch that has none are checked for every text."""
+    few phrases worth checking: each phrase is filed under words one of which every match
+    of each of its branches spells (:func:`_key`), or, for a branch that needs no word,
+    the longest literal it needs; phrases with a branch that needs neither are checked
+    for every text."""
 
     def __init__(self, phrases: tuple[str, ...]) -> None:
         self.phrases = phrases
         self.requirements = tuple(requirement(phrase) for phrase in phrases)
         self._by_word: dict[str, list[int]] = {}
+        self._by_literal: dict[str, list[int]] = {}
         self._always: list[int] = []
         for index, needs in enumerate(self.requirements):
-            keys = [_key_word(branch) for branch in needs.branches]
+            keys = [_key(branch) for branch in needs.branches]
             if any(key is None for key in keys):
                 self._always.append(index)
                 continue
-            for key in dict.fromkeys(key for key in keys if key is not None):
-                self._by_word.setdefault(key, []).append(index)
+            for words, literals in (key for key in keys if key is not None):
+                for word in words:
+                    self._by_word.setdefault(word, []).append(index)
+                for literal in literals:
+                    self._by_literal.setdefault(literal, []).append(index)
         self._keys = frozenset(self._by_word)
 
     def possible(self, words: AbstractSet[str], lowered: str) -> tuple[str, ...]:
         """The phrases that could match in ``lowered`` (lower-cased, blanks as they
         came) whose ``\\w+`` runs are ``words``, in their order."""
+        return tuple(self.phrases[index] for index in self.possible_positions(words, lowered))
+
+    def possible_positions(self, words: AbstractSet[str], lowered: str) -> list[int]:
+        """The positions in ``phrases`` of :meth:`possible`'s phrases, in order."""
         candidates = set(self._always)
         for word in self._keys & words:
             candidates.update(self._by_word[word])
-        return tuple(
-            self.phrases[index]
-            for index in sorted(candidates)
-            if self.requirements[index].met(words, lowered)
-        )
+        for literal, indexes in self._by_literal.items():
+            if literal in lowered:
+                candidates.update(indexes)
+        return [
+            index for index in sorted(candidates) if self.requirements[index].met(words, lowered)
+        ]
 
 
-def _key_word(branch: Branch) -> str | None:
-    """The longest word a branch needs for sure (a clause of one one-word alternative)."""
-    needed = [
-        word
-        for clause in branch.clauses
-        if len(clause) == 1 and len(clause[0]) == 1
-        for word in clause[0]
-    ]
-    return max(needed, key=len) if needed else None
+def _key(branch: Branch) -> tuple[frozenset[str], frozenset[str]] | None:
+    """What a branch surely needs, to file its phrase under, as ``(words, literals)``: a
+    clause's words, one per alternative (the longest, likely the rarest; the clause with
+    the fewest alternatives); else its longest literal; else a choice's literals, one per
+    option. None when it needs none of these."""
+    if branch.clauses:
+        fewest = min(branch.clauses, key=len)
+        return frozenset(max(alternative, key=len) for alternative in fewest), frozenset()
+    if branch.literals:
+        return frozenset(), frozenset((max(branch.literals, key=len),))
+    if branch.choices:
+        options = branch.choices[0]
+        return frozenset(), frozenset(max(option, key=len) for option in options)
+    return None

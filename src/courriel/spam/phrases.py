@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from functools import cached_property
 
 from courriel.spam.phrase_gate import PhraseIndex
 
@@ -46,17 +44,6 @@ class PhraseSet:
 
     rule: str
     phrases: tuple[str, ...]
-
-    @cached_property
-    def index(self) -> PhraseIndex:
-        """The phrases' requirements, indexed by word (``phrase_gate``)."""
-        return PhraseIndex(self.phrases)
-
-    def possible(self, words: AbstractSet[str], lowered: str) -> tuple[str, ...]:
-        """The phrases that could match in ``lowered`` (lower-cased) whose ``\\w+`` runs
-        are ``words``, in their order. (One phrase may be enough: its matches count as
-        distinct phrases when their words differ.)"""
-        return self.index.possible(words, lowered)
 
 
 @functools.lru_cache(maxsize=256)
@@ -227,8 +214,13 @@ PHRASE_SETS = (
 
 def normalise(text: str) -> str:
     """``text`` lower-cased, typographic apostrophes and blanks made plain, bounded."""
-    lowered = text[:MAX_SCANNED].translate(_APOSTROPHES).lower()
-    return " ".join(lowered.split())
+    return " ".join(_lowered(text).split())
+
+
+def _lowered(text: str) -> str:
+    """``text`` bounded, lower-cased, typographic apostrophes and blanks made plain (the
+    blanks not yet collapsed)."""
+    return text[:MAX_SCANNED].translate(_APOSTROPHES).lower()
 
 
 def _words(text: str) -> frozenset[str]:
@@ -243,16 +235,19 @@ def matching_sets(subject: str, text: str) -> list[tuple[PhraseSet, list[str]]]:
     """Every set with at least ``MIN_PHRASES`` distinct phrases in the subject and text,
     with the phrases found. Only the phrases whose words are all in the text are searched
     for (``phrase_gate``): the same result, at a fraction of the cost."""
-    lowered = f"{subject}\n{text}"[:MAX_SCANNED].lower()
-    words = _words(lowered)
-    candidates = [
-        (phrase_set, phrases)
-        for phrase_set in PHRASE_SETS
-        if (phrases := phrase_set.possible(words, lowered))
-    ]
-    if not candidates:
+    # The gate reads the text as the search will, but for the blanks: a literal such as
+    # "monday's" must be found where the text spells it "monday\u2019s".
+    lowered = _lowered(f"{subject}\n{text}")
+    index, places = _gate()
+    positions = index.possible_positions(_words(lowered), lowered)
+    if not positions:
         return []
-    scanned = normalise(f"{subject}\n{text}")
+    by_set: dict[int, list[str]] = {}
+    for position in positions:
+        set_number, phrase = places[position]
+        by_set.setdefault(set_number, []).append(phrase)
+    candidates = [(PHRASE_SETS[number], tuple(phrases)) for number, phrases in by_set.items()]
+    scanned = " ".join(lowered.split())  # normalise(), from what is already lowered
     found = []
     for phrase_set, phrases in candidates:
         matched = list(
@@ -261,3 +256,15 @@ def matching_sets(subject: str, text: str) -> list[tuple[PhraseSet, list[str]]]:
         if len(matched) >= MIN_PHRASES:
             found.append((phrase_set, matched))
     return found
+
+
+@functools.cache
+def _gate() -> tuple[PhraseIndex, tuple[tuple[int, str], ...]]:
+    """One index of every set's phrases (one look-up per text, not one per set), and
+    each indexed phrase's set number and pattern."""
+    places = tuple(
+        (number, phrase)
+        for number, phrase_set in enumerate(PHRASE_SETS)
+        for phrase in phrase_set.phrases
+    )
+    return PhraseIndex(tuple(phrase for _, phrase in places)), places

@@ -66,10 +66,10 @@ class SpamFilter:
         client_ip: str | None,
         mail_from: str = "",
         recipient_domains: Collection[str] = (),
-        session_id: str | None = None,
     ) -> ScoredMessage:
-        """Score ``raw`` for ``account_ids`` (see ``verdict.score`` for the arguments),
-        log one line per account, and count the message in its From sender's reputation."""
+        """Score ``raw`` for ``account_ids`` (see ``verdict.score`` for the arguments) and
+        count the message in its From sender's reputation. (The caller logs the verdicts,
+        ``ScoredMessage.summary``, on the message's one log line.)"""
         scored = await score(
             raw,
             account_ids=account_ids,
@@ -85,15 +85,6 @@ class SpamFilter:
         )
         if not self.settings.enabled:
             return scored
-        for verdict in scored.verdicts.values():
-            log.info(
-                "[%s] spam score %.1f for account %d: %s (%s)",
-                session_id or "-",
-                verdict.score,
-                verdict.account_id,
-                scored.action_for(verdict.account_id),
-                " ".join(f"{found.name}={found.weight:g}" for found in verdict.hits) or "-",
-            )
         keys = sender_keys(scored.from_address)
         if keys:
             self._sightings.update(set(keys))

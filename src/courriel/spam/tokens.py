@@ -48,11 +48,30 @@ _PRESENCE_FIELDS = (
 )
 
 
+# ASCII characters that cannot be in a word (not ``\w``, ``$``, ``'`` or ``-``), as blanks.
+_ASCII_NON_WORD_TO_BLANK = str.maketrans(
+    {code: " " for code in range(128) if not (chr(code).isalnum() or chr(code) in "_$'-")}
+)
+_WORD_EDGES = "'-"
+
+
+def word_runs(lowered: str) -> list[str]:
+    """The words ``_WORDS`` finds in ``lowered``, distinct, in order of first appearance.
+
+    ASCII text (most mail) is cut by translation and split, not by the regular
+    expression (a third of its time): a word is a run of word characters, quotes and
+    hyphens with the quotes and hyphens at its ends taken off, which is what the
+    expression matches in each run."""
+    if not lowered.isascii():
+        return list(dict.fromkeys(_WORDS.findall(lowered)))
+    runs = dict.fromkeys(lowered.translate(_ASCII_NON_WORD_TO_BLANK).split())
+    return list(dict.fromkeys(word for run in runs if (word := run.strip(_WORD_EDGES))))
+
+
 def _words(text: str) -> Iterator[str]:
     """The distinct word tokens of ``text`` in order of first appearance, lazily: the
-    caller stops once it has enough. (One ``findall`` over the lower-cased text and one
-    pass over the distinct words: a third of the time of a match object per word.)"""
-    for word in dict.fromkeys(_WORDS.findall(text.lower())):
+    caller stops once it has enough."""
+    for word in word_runs(text.lower()):
         length = len(word)
         if length < _MIN_WORD:
             continue

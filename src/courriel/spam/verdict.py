@@ -188,6 +188,15 @@ class ScoredMessage:
         }
         return ScoredMessage(verdicts, self.from_address)
 
+    def summary(self) -> str:
+        """Each account's score, action and rules, for the message's log line."""
+        return "; ".join(
+            f"spam score {verdict.score:.1f} for account {account_id}: "
+            f"{self.action_for(account_id)} "
+            f"({' '.join(f'{found.name}={found.weight:g}' for found in verdict.hits) or '-'})"
+            for account_id, verdict in self.verdicts.items()
+        )
+
     def explanation(self) -> str:
         """The reply text for a refused message: the score and the strongest rules."""
         verdict = max(self.verdicts.values(), key=lambda found: found.score)

@@ -9,7 +9,10 @@ A real SMTP listener on loopback, driven by ``smtplib``; what Bob has is read fr
 from __future__ import annotations
 
 import asyncio
+import logging
 import smtplib
+
+import pytest
 
 from courriel.delivery.model import Envelope, Recipient, Role
 from courriel.directory.auth import Principal
@@ -148,3 +151,24 @@ async def test_submission_records_the_correspondents(services: Services) -> None
         bob.id, ["carol@example.org", "dave@example.net", "eve@example.org"]
     )
     assert known == {"carol@example.org", "dave@example.net"}
+
+
+async def test_one_log_line_per_message_says_what_the_checks_found(
+    services: Services, mx_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    code, _ = await asyncio.to_thread(send, mx_port, message("test", GTUBE))
+    assert code == 550
+    code, _ = await asyncio.to_thread(send, mx_port, message("Lunch", "Shall we meet at noon?"))
+    assert code == 250
+    lines = [record.getMessage() for record in caplog.records]
+    checked = [line for line in lines if "spam score" in line]
+    # The refused message and the stored one: each one line, written by the SMTP server,
+    # with the inbound checks' results and the filter's score, action and rules.
+    assert len(checked) == 2, lines
+    refused, stored = checked
+    assert "0 stored" in refused and "refused (policy-rejected)" in refused
+    assert "spam score 1002.0 for account 1: reject (GTUBE=1000" in refused
+    assert "1 stored" in stored and "for account 1: headers (" in stored
+    # The inbound checks ran (a static resolver): their results are on the same line.
+    assert all("spf=none" in line and "-> deliver (DMARC:" in line for line in checked)

@@ -95,11 +95,19 @@ PIECES = st.one_of(st.sampled_from(VOCABULARY), MATCHING)
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.lists(st.tuples(PIECES, st.sampled_from(SEPARATORS)), max_size=30), st.booleans())
-def test_the_gate_never_changes_what_is_found(pieces: list[tuple[str, str]], upper: bool) -> None:
+@given(
+    st.lists(st.tuples(PIECES, st.sampled_from(SEPARATORS)), max_size=30),
+    st.booleans(),
+    st.booleans(),
+)
+def test_the_gate_never_changes_what_is_found(
+    pieces: list[tuple[str, str]], upper: bool, typographic: bool
+) -> None:
     text = "".join(word + separator for word, separator in pieces)
     if upper:
         text = text.upper()
+    if typographic:  # the search reads "\u2019" as "'": so must the gate
+        text = text.replace("'", "\u2019")
     found = [(phrase_set.rule, phrases) for phrase_set, phrases in matching_sets("", text)]
     assert found == search_everything("", text)
 
@@ -112,6 +120,8 @@ def test_the_gate_finds_what_the_phrases_say() -> None:
         "Vous avez gagné ! Félicitations, réclamer votre cadeau.",
         "Buy v1agra and c!alis without a prescription needed from our online pharmacy.",
         "Cher(e) client(e), votre compte a été suspendu. Mettez à jour votre moyen de paiement.",
+        "Early investors: buy before monday\u2019s open, it could explode.",
+        "You have been selected! Order without a doctor visit, no prescription required.",
     ):
         expected = search_everything("", text)
         assert expected, text

@@ -308,14 +308,16 @@ class SmtpSession:
         else:
             self._write(replies.message_accepted(session_id))  # RFC 5321 §4.1.1.4: 250
         log.info(
-            "[%s] message %s from <%s>: %d stored, %d queued, %d failed%s",
+            "[%s] message %s from <%s> [%s]: %d stored, %d queued, %d failed%s%s",
             self.connection.info.id,
             session_id,
             envelope.sender,
+            envelope.peer_ip,
             len(report.stored),
             len(report.queued),
             len(report.failed),
             f", refused ({report.refused.value})" if report.refused is not None else "",
+            "".join(f"; {note}" for note in report.notes),
         )
         await self._flush()
 
