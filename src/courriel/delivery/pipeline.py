@@ -73,6 +73,7 @@ from courriel.config.schema import MailauthSettings
 from courriel.core.clock import Clock, SystemClock
 from courriel.delivery.mail_settings import MailSettings
 from courriel.delivery.model import DeliveryReport, Envelope, Recipient, Refusal, Role
+from courriel.delivery.reading import MessageReader
 from courriel.delivery.recipients import check_recipient
 from courriel.delivery.senders import may_send_as
 from courriel.delivery.signing import seal_forwarded, sign_submission
@@ -86,10 +87,13 @@ from courriel.mailauth.authresults import remove_forged_results
 from courriel.mailauth.dmarc import Sample
 from courriel.mailauth.inbound import InboundVerdict, authenticate
 from courriel.mailstore.defaults import JUNK
+from courriel.mailstore.ingest import with_prefix
 from courriel.mailstore.service import MailStore
 from courriel.queue.service import OutboundQueue
+from courriel.spam.analysis import Analysis
 from courriel.spam.external import ExternalOpinion, ExternalSpamCheck
 from courriel.spam.rspamd_protocol import ScanContext
+from courriel.spam.rules import RuleContext
 from courriel.spam.service import SpamFilter
 from courriel.spam.verdict import SPAM_FIELD_NAMES, ScoredMessage
 from courriel.storage.records import (
@@ -125,6 +129,7 @@ class DeliveryPipeline:
         antivirus: VirusScreen | None = None,
         external_spam: ExternalSpamCheck | None = None,
         mail_settings: MailSettings | None = None,
+        reader: MessageReader | None = None,
     ) -> None:
         self.directory = directory
         self.mailstore = mailstore
@@ -145,9 +150,12 @@ class DeliveryPipeline:
         """Rspamd or spamd as one more spam rule (``spam.external``); None: not consulted."""
         self.mail_settings = mail_settings
         """Forwarding and vacation auto-replies (``mail_settings.py``, ``vacation.py``)."""
+        self.reader = reader or MessageReader(mailstore.inline_limit)
+        """Reads mail from other servers once for the spam filter and the store
+        (``reading.py``; the runtime's reads in a worker process when it is busy)."""
         self._background: set[asyncio.Task[None]] = set()
         self.in_progress = 0
-        """Deliveries under way (the spam filter reads a lone message in-process)."""
+        """Deliveries under way (a lone message is read in-process)."""
 
     async def check_recipient(
         self,
@@ -211,10 +219,20 @@ class DeliveryPipeline:
             for address in recipient.external:
                 external.setdefault(address, recipient)
         scored = None
+        reading = None
+        if _from_another_server(envelope) and local:
+            # One parse for the spam filter and the store (``reading.py``).
+            reading = await self.reader.read(raw, self._rule_context(envelope, checked))
         if _from_another_server(envelope):
             # Our scoring and the external scanner's (when configured), side by side.
             scored, opinion = await asyncio.gather(
-                self.score_inbound(envelope, raw, checked, list(local)),
+                self.score_inbound(
+                    envelope,
+                    raw,
+                    checked,
+                    list(local),
+                    None if reading is None else reading.analysis,
+                ),
                 self.consult_external_scanner(envelope, raw, bool(local)),
             )
             if opinion is not None and opinion.tempfail:
@@ -255,18 +273,21 @@ class DeliveryPipeline:
             for_recipient=single,
             now=now,
         )
-        traced = trace + raw
+        head = trace
         if screening is not None:
-            traced = screening.header() + traced  # X-Virus-Scan, above our Received
+            head = screening.header() + head  # X-Virus-Scan, above our Received
         if checked is not None:
-            traced = checked.header + traced  # RFC 8601 §2.1, RFC 7208 §9.1: above Received
+            head = checked.header + head  # RFC 8601 §2.1, RFC 7208 §9.1: above Received
+        traced = head + raw
         stored: list[str] = []
         failed: dict[str, Refusal] = {}
         dmarc_junk = checked is not None and checked.action == "junk"
         return_path = return_path_header(envelope.sender)
         for spam_headers, account_ids in _spam_groups(scored, list(local)):
+            prefix = return_path + spam_headers + head
+            message = prefix + raw
             outcomes = await self.mailstore.deliver(
-                return_path + spam_headers + traced,
+                message,
                 [
                     await self._junk_target(account_id)
                     if dmarc_junk or _is_junk(scored, account_id)
@@ -274,6 +295,9 @@ class DeliveryPipeline:
                     for account_id in account_ids
                 ],
                 internal_date=now,
+                content=None
+                if reading is None
+                else with_prefix(reading.content, prefix, message, self.mailstore.inline_limit),
             )
             for outcome in outcomes:
                 addresses = local[outcome.account_id]
@@ -344,10 +368,12 @@ class DeliveryPipeline:
         raw: bytes,
         checked: InboundVerdict | None,
         account_ids: list[int],
+        analysis: Analysis | None = None,
     ) -> ScoredMessage | None:
         """The spam verdicts of mail from another server for its local ``account_ids``, or
         None when there is nothing to score or scoring failed (the mail is then delivered
-        without spam fields: a bug in the filter must never cost a message)."""
+        without spam fields: a bug in the filter must never cost a message). ``analysis``:
+        the message read already for :meth:`_rule_context` (read here when None)."""
         if self.spam is None or not account_ids:
             return None
         try:
@@ -357,14 +383,23 @@ class DeliveryPipeline:
                 auth_results=checked.results if checked is not None else None,
                 client_ip=envelope.peer_ip,
                 mail_from=envelope.sender,
-                recipient_domains={
-                    recipient.address.rpartition("@")[2].lower()
-                    for recipient in envelope.recipients
-                },
+                recipient_domains=_recipient_domains(envelope),
+                analysis=analysis,
             )
         except Exception:
             log.exception("[%s] spam scoring failed; delivering unscored", envelope.session_id)
             return None
+
+    def _rule_context(
+        self, envelope: Envelope, checked: InboundVerdict | None
+    ) -> RuleContext | None:
+        """What the spam rules read besides the message (the checks' results, the
+        recipients' domains), or None when the filter does not score."""
+        if self.spam is None or not self.spam.settings.enabled:
+            return None
+        return RuleContext(
+            None if checked is None else checked.results, tuple(_recipient_domains(envelope))
+        )
 
     async def screen_for_viruses(self, envelope: Envelope, raw: bytes) -> Screening | None:
         """The virus scan of any message, received or submitted (a compromised account must
@@ -484,6 +519,11 @@ def _fields_only_we_write(envelope: Envelope) -> frozenset[str]:
     """The header fields a sender may not write: ``X-Virus-Scan`` always, the spam
     filter's ``X-Spam-*`` too on mail from other servers (the mail it scores)."""
     return _FROM_SERVERS_ONLY_WE_WRITE if _from_another_server(envelope) else VIRUS_FIELDS
+
+
+def _recipient_domains(envelope: Envelope) -> set[str]:
+    """The recipients' domains (lower case), which lookalike senders imitate."""
+    return {recipient.address.rpartition("@")[2].lower() for recipient in envelope.recipients}
 
 
 def _from_another_server(envelope: Envelope) -> bool:

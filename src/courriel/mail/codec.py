@@ -205,6 +205,37 @@ def encode(parsed: ParsedMessage) -> bytes:
     )
 
 
+def shifted(data: bytes, delta: int) -> bytes:
+    """The stored form of the message ``data`` describes with ``delta`` bytes of header
+    fields put before it: every offset but the top's start moves by ``delta``, the size
+    grows by it; nothing else changes (``mailstore.ingest.with_prefix``)."""
+    value = json.loads(data.decode("utf-8", "surrogatepass"))
+    value[1] += delta
+    root = value[2]
+    root[1] += delta  # the top-level entity starts at 0 still: its header grew
+    root[2] += delta
+    for child in _nested(root):
+        _shift_part(child, delta)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8", "surrogatepass"
+    )
+
+
+def _nested(row: list[Any]) -> list[list[Any]]:
+    """The stored parts directly inside a stored part: its children, its message."""
+    children: list[list[Any]] = row[15] if len(row) > 15 else []
+    message = row[16] if len(row) > 16 else None
+    return children if message is None else [*children, message]
+
+
+def _shift_part(row: list[Any], delta: int) -> None:
+    row[0] += delta
+    row[1] += delta
+    row[2] += delta
+    for child in _nested(row):
+        _shift_part(child, delta)
+
+
 def decode(data: bytes) -> ParsedMessage:
     """The ParsedMessage stored by :func:`encode`; raises :class:`DecodeError` on bad data."""
     try:

@@ -11,14 +11,21 @@ mailbox must not render thousands of parse trees). Bodies up to ``inline_limit``
 travel with the rows into the database; larger ones go to the blob store (the caller puts
 them). Never raises on bad input: a message that is not valid MIME is stored byte-exact all
 the same.
+
+:func:`with_prefix` gives the content of the same message with header fields put before it
+(what delivery adds: ``Return-Path``, ``Received``, the checks' results) from the content of
+the message as received, without parsing again: delivery reads a message once, in the
+worker process, before it knows the spam fields each account gets.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 
 from courriel.imap.protocol.forms import render_forms
 from courriel.mail import (
+    ParsedMessage,
     decode_header_block,
     encode,
     extract_text,
@@ -26,11 +33,16 @@ from courriel.mail import (
     parse_message,
     wire_size,
 )
+from courriel.mail.codec import shifted
 from courriel.storage.records import IngestedMessage, MessageSummary
 
 
-def prepare_content(raw: bytes, inline_limit: int) -> IngestedMessage:
-    parsed = parse_message(raw)
+def prepare_content(
+    raw: bytes, inline_limit: int, parsed: ParsedMessage | None = None
+) -> IngestedMessage:
+    """The content of ``raw`` (``parsed``: its parse, when the caller has it already)."""
+    if parsed is None:
+        parsed = parse_message(raw)
     summary = parsed.summary
     return IngestedMessage(
         sha256=hashlib.sha256(raw).hexdigest(),
@@ -56,4 +68,30 @@ def prepare_content(raw: bytes, inline_limit: int) -> IngestedMessage:
         body_text=extract_text(raw, parsed.root),
         wire_size=wire_size(raw),
         forms=render_forms(parsed),
+    )
+
+
+def with_prefix(
+    content: IngestedMessage, prefix: bytes, message: bytes, inline_limit: int
+) -> IngestedMessage | None:
+    """The content of ``message``, which is ``prefix + raw``, from ``content``, the content
+    of ``raw``: the offsets and sizes moved, the prefix's fields added to the header text,
+    the hash taken again; the text, summary and IMAP forms are those of ``raw`` (no field
+    they read is in a prefix). ``prefix`` must be whole CRLF-terminated header fields.
+    None when ``raw`` starts with a blank or tab: that line would continue the prefix's
+    last field, so only a fresh parse tells what the message is."""
+    raw_start = message[len(prefix) : len(prefix) + 1]
+    if raw_start in (b" ", b"\t"):
+        return None
+    headers = decode_header_block(prefix)
+    if content.summary.headers:
+        headers = f"{headers}\n{content.summary.headers}"
+    return dataclasses.replace(
+        content,
+        sha256=hashlib.sha256(message).hexdigest(),
+        size=len(message),
+        data=message if len(message) <= inline_limit else None,
+        parsed=shifted(content.parsed, len(prefix)),
+        summary=dataclasses.replace(content.summary, headers=headers),
+        wire_size=content.wire_size + wire_size(prefix),
     )

@@ -1,10 +1,11 @@
 """Parse at ingest on the other CPU core: ``prepare_content`` as a worker job.
 
 ``ParsePool`` hands raw messages to the ``core.workers.WorkerPool`` the runtime built
-(shared with the spam filter's job) and reads the results back: the raw bytes in, a
-``marshal``-ed tuple out (both ends run the same interpreter, so marshal's format always
-matches). An answer that cannot be read, or a worker that dies, makes the pool parse
-in-process: ingest never fails because of it. Must not: touch the store (the caller does).
+(shared with delivery's reading job, ``delivery.reading``) and reads the results back:
+the raw bytes in, a ``marshal``-ed tuple out (both ends run the same interpreter, so
+marshal's format always matches). An answer that cannot be read, or a worker that dies,
+makes the pool parse in-process: ingest never fails because of it. Must not: touch the
+store (the caller does).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import marshal
 import struct
 from dataclasses import astuple
+from typing import Any
 
 from courriel.core.workers import WorkerPool
 from courriel.mailstore.ingest import prepare_content
@@ -20,24 +22,27 @@ from courriel.storage.records import IngestedMessage, MessageSummary
 _LIMIT = struct.Struct("!Q")
 
 
-def _to_wire(content: IngestedMessage) -> bytes:
-    """The result without the raw bytes (the caller still has them)."""
-    return marshal.dumps(
-        (
-            content.sha256,
-            content.size,
-            content.data is not None,
-            content.parsed,
-            astuple(content.summary),  # every field in declaration order; marshal keeps tuples
-            content.body_text,
-            content.wire_size,
-            content.forms,
-        )
+ContentFields = tuple[str, int, bool, bytes, tuple[Any, ...], str, int, bytes]
+"""An ``IngestedMessage`` as ``marshal`` carries it: without the raw bytes."""
+
+
+def content_fields(content: IngestedMessage) -> ContentFields:
+    """``content`` without the raw bytes (the caller still has them)."""
+    return (
+        content.sha256,
+        content.size,
+        content.data is not None,
+        content.parsed,
+        astuple(content.summary),  # every field in declaration order; marshal keeps tuples
+        content.body_text,
+        content.wire_size,
+        content.forms,
     )
 
 
-def _from_wire(payload: bytes, raw: bytes) -> IngestedMessage:
-    sha256, size, inline, parsed, summary, body_text, wire_size, forms = marshal.loads(payload)  # noqa: S302 - our own worker
+def content_from_fields(fields: ContentFields, raw: bytes) -> IngestedMessage:
+    """The ``IngestedMessage`` of ``raw`` that :func:`content_fields` gave."""
+    sha256, size, inline, parsed, summary, body_text, wire_size, forms = fields
     return IngestedMessage(
         sha256=sha256,
         size=size,
@@ -52,9 +57,9 @@ def _from_wire(payload: bytes, raw: bytes) -> IngestedMessage:
 
 def prepare_wire(request: bytes) -> bytes:
     """The worker job: ``_LIMIT`` (the inline limit) then the raw message in, the
-    prepared content out (``_to_wire``)."""
+    prepared content out (:func:`content_fields`)."""
     (inline_limit,) = _LIMIT.unpack_from(request)
-    return _to_wire(prepare_content(request[_LIMIT.size :], inline_limit))
+    return marshal.dumps(content_fields(prepare_content(request[_LIMIT.size :], inline_limit)))
 
 
 PREPARE_JOB = "courriel.mailstore.parsing:prepare_wire"
@@ -78,7 +83,7 @@ class ParsePool:
         return await self.pool.run(
             self.job,
             _LIMIT.pack(self.inline_limit) + raw,
-            lambda payload: _from_wire(payload, raw),
+            lambda payload: content_from_fields(marshal.loads(payload), raw),  # noqa: S302 - our own worker
         )
 
     async def start(self) -> None:

@@ -161,9 +161,11 @@ class MailStore:
 
     # -- messages ----------------------------------------------------------------------------
 
-    async def prepare(self, raw: bytes) -> IngestedMessage:
-        """Parse once and make the body durable if it is too large for the database."""
-        content = await self.parser.prepare(raw, alone=self._ingesting <= 1)
+    async def prepare(self, raw: bytes, content: IngestedMessage | None = None) -> IngestedMessage:
+        """Parse once (unless the caller has ``content`` already) and make the body
+        durable if it is too large for the database."""
+        if content is None:
+            content = await self.parser.prepare(raw, alone=self._ingesting <= 1)
         if content.data is None:
             await self.blobs.put(content.sha256, raw)
         return content
@@ -213,19 +215,25 @@ class MailStore:
         raw: bytes,
         targets: Sequence[DeliveryTarget],
         internal_date: float | None = None,
+        content: IngestedMessage | None = None,
     ) -> list[DeliveryOutcome]:
         """Deliver one message to several accounts, stored once; one outcome per target.
-        Durable for every ``Delivered`` outcome when this returns."""
+        Durable for every ``Delivered`` outcome when this returns. ``content``: what
+        ``prepare_content(raw)`` gives, when the caller read the message already."""
         self._ingesting += 1
         try:
-            return await self._deliver(raw, targets, internal_date)
+            return await self._deliver(raw, targets, internal_date, content)
         finally:
             self._ingesting -= 1
 
     async def _deliver(
-        self, raw: bytes, targets: Sequence[DeliveryTarget], internal_date: float | None
+        self,
+        raw: bytes,
+        targets: Sequence[DeliveryTarget],
+        internal_date: float | None,
+        prepared: IngestedMessage | None,
     ) -> list[DeliveryOutcome]:
-        content = await self.prepare(raw)
+        content = await self.prepare(raw, prepared)
         date = internal_date or self.clock.now()
         try:
             outcomes = await self.repo.deliver(content, targets, date)

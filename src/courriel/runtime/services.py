@@ -5,7 +5,6 @@ No module-level state: two bundles can live in one process (tests run two server
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from courriel.antivirus import ClamdClient, VirusScreen
@@ -14,6 +13,7 @@ from courriel.core.clock import Clock, SystemClock
 from courriel.core.workers import WorkerPool
 from courriel.delivery.mail_settings import MailSettings
 from courriel.delivery.pipeline import DeliveryPipeline
+from courriel.delivery.reading import READ_JOB, MessageReader
 from courriel.directory.auth import AuthService
 from courriel.directory.passwords import PasswordHasher
 from courriel.directory.securitylog import SecurityLog
@@ -25,17 +25,8 @@ from courriel.mailstore.service import MailStore
 from courriel.net.limits import ConnectionCounter
 from courriel.pop3.state import MaildropLocks
 from courriel.queue.service import OutboundQueue
-from courriel.spam.analysis import (
-    ANALYZE_JOB,
-    Analysis,
-    analyze,
-    decode_analysis,
-    encode_request,
-)
 from courriel.spam.external import ExternalScannerClient, ExternalSpamCheck
-from courriel.spam.rules import RuleContext
 from courriel.spam.service import SpamFilter
-from courriel.spam.verdict import Analyzer
 from courriel.storage.changebus import InProcessChangeBus
 from courriel.storage.sqlite import EmbeddedStore, open_embedded_store
 from courriel.web.sessions import WebSessions
@@ -150,8 +141,12 @@ def open_services(
         external_spam=make_external_spam_check(config),
         mail_settings=MailSettings(store.mail_settings, directory, clock),
     )
-    if pool is not None:
-        spam.analyzer = worker_analyzer(pool, lambda: delivery.in_progress > 1)
+    delivery.reader = MessageReader(
+        store.inline_limit,
+        pool,
+        WORKER_JOBS.index(READ_JOB),
+        busy=lambda: delivery.in_progress > 1,
+    )
     return Services(
         config,
         clock,
@@ -184,24 +179,10 @@ def make_resolver(config: Config) -> Resolver:
     return SystemResolver(timeout=config.dns.timeout)
 
 
-WORKER_JOBS = (PREPARE_JOB, ANALYZE_JOB)
-"""The jobs of the worker processes: parsing at ingest, reading a message for the spam
-filter (both pure CPU work that would otherwise hold the event loop's core)."""
-
-
-def worker_analyzer(pool: WorkerPool, busy: Callable[[], bool]) -> Analyzer:
-    """``spam.analysis.analyze`` as a job of ``pool``, unless ``busy()`` says no other
-    delivery is in progress: then the message is read here (like a lone message at
-    ingest), since with nothing competing for this core the round trip to the worker
-    would only add latency."""
-    job = WORKER_JOBS.index(ANALYZE_JOB)
-
-    async def analyze_in_worker(raw: bytes, context: RuleContext) -> Analysis:
-        if not busy():
-            return analyze(raw, context)
-        return await pool.run(job, encode_request(raw, context), decode_analysis)
-
-    return analyze_in_worker
+WORKER_JOBS = (PREPARE_JOB, READ_JOB)
+"""The jobs of the worker processes: parsing at ingest, reading mail from other servers
+for the spam filter and the store at once (both pure CPU work that would otherwise hold
+the event loop's core)."""
 
 
 def make_virus_screen(config: Config) -> VirusScreen | None:

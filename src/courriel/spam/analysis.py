@@ -5,25 +5,25 @@ is pure CPU, so that it can run in a worker process (``core.workers``).
 structure, content and authentication rules (``rules``) and makes the classifier's tokens
 (``tokens``): everything that depends only on the message and the delivery's
 :class:`RuleContext`. ``verdict.score`` adds what the store and the DNS know (blocklists,
-reputation, each account's classifier counts and lists). As a worker job,
-:func:`analyze_wire` takes :func:`encode_request` bytes and answers bytes that
-:func:`decode_analysis` reads back (``marshal``: both ends run the same interpreter).
+reputation, each account's classifier counts and lists). Delivery reads a message for the
+filter and for the store in one worker job (``delivery.reading``): the context and the
+analysis cross the pipe as the plain tuples of :func:`context_fields` and
+:func:`analysis_fields` (``marshal``: both ends run the same interpreter).
 
 Must not: touch the store, the network or the clock.
 """
 
 from __future__ import annotations
 
-import marshal
 from dataclasses import dataclass
+from typing import Any
 
+from courriel.mail import ParsedMessage
 from courriel.mailauth.results import MethodResult
 from courriel.spam.features import read_features
 from courriel.spam.rules import RuleContext, run_rules
 from courriel.spam.tokens import tokenize
 from courriel.spam.weights import Hit
-
-ANALYZE_JOB = "courriel.spam.analysis:analyze_wire"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +36,9 @@ class Analysis:
     from_address: str | None
 
 
-def analyze(raw: bytes, context: RuleContext) -> Analysis:
-    """The :class:`Analysis` of ``raw``."""
-    features = read_features(raw)
+def analyze(raw: bytes, context: RuleContext, parsed: ParsedMessage | None = None) -> Analysis:
+    """The :class:`Analysis` of ``raw`` (``parsed``: its parse, when the caller has it)."""
+    features = read_features(raw, parsed)
     sender = features.from_address
     return Analysis(
         tuple(run_rules(features, context)),
@@ -47,8 +47,12 @@ def analyze(raw: bytes, context: RuleContext) -> Analysis:
     )
 
 
-def encode_request(raw: bytes, context: RuleContext) -> bytes:
-    """The bytes :func:`analyze_wire` reads: the message and the context."""
+ContextFields = tuple[Any, tuple[str, ...]]
+AnalysisFields = tuple[tuple[tuple[Any, ...], ...], tuple[str, ...], str | None]
+
+
+def context_fields(context: RuleContext) -> ContextFields:
+    """``context`` as plain tuples."""
     results = (
         None
         if context.auth_results is None
@@ -57,23 +61,24 @@ def encode_request(raw: bytes, context: RuleContext) -> bytes:
             for result in context.auth_results
         )
     )
-    return marshal.dumps((raw, results, context.recipient_domains))
+    return results, tuple(context.recipient_domains)
 
 
-def analyze_wire(request: bytes) -> bytes:
-    """The worker job: :func:`encode_request` bytes in, the analysis out."""
-    raw, results, domains = marshal.loads(request)  # noqa: S302 - our own server's bytes
-    context = RuleContext(
+def context_from_fields(fields: ContextFields) -> RuleContext:
+    """The :class:`RuleContext` :func:`context_fields` gave."""
+    results, domains = fields
+    return RuleContext(
         None if results is None else tuple(MethodResult(*result) for result in results),
         tuple(domains),
     )
-    found = analyze(raw, context)
-    return marshal.dumps(
-        (tuple(tuple(hit) for hit in found.hits), found.tokens, found.from_address)
-    )
 
 
-def decode_analysis(payload: bytes) -> Analysis:
-    """The :class:`Analysis` :func:`analyze_wire` answered."""
-    hits, tokens, from_address = marshal.loads(payload)  # noqa: S302 - our own worker
+def analysis_fields(found: Analysis) -> AnalysisFields:
+    """``found`` as plain tuples."""
+    return tuple(tuple(hit) for hit in found.hits), found.tokens, found.from_address
+
+
+def analysis_from_fields(fields: AnalysisFields) -> Analysis:
+    """The :class:`Analysis` :func:`analysis_fields` gave."""
+    hits, tokens, from_address = fields
     return Analysis(tuple(Hit(*hit) for hit in hits), tuple(tokens), from_address)

@@ -163,9 +163,10 @@ def _html_only(root: Part) -> bool:
     return ("text", "html") in types and ("text", "plain") not in types
 
 
-def read_features(raw: bytes) -> MessageFeatures:
-    """The features of ``raw``."""
-    parsed = parse_message(raw)
+def read_features(raw: bytes, parsed: ParsedMessage | None = None) -> MessageFeatures:
+    """The features of ``raw`` (``parsed``: its parse, when the caller has it)."""
+    if parsed is None:
+        parsed = parse_message(raw)
     root = parsed.root
     fields = tuple(split_header_fields(raw, 0, root.body_start))
     reply_to_present = any(field.lname == "reply-to" for field in fields)

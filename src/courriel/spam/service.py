@@ -23,11 +23,12 @@ from collections.abc import Collection, Sequence
 from courriel.core.clock import Clock, SystemClock
 from courriel.dns.resolver import Resolver
 from courriel.mailauth.results import MethodResult
+from courriel.spam.analysis import Analysis
 from courriel.spam.dnsbl import DnsblCache
 from courriel.spam.lists import normalize_entry
 from courriel.spam.reputation import sender_keys
 from courriel.spam.training import FeedbackSource, TrainingSummary, train_from_feedback
-from courriel.spam.verdict import Analyzer, ScoredMessage, SpamSettings, score
+from courriel.spam.verdict import ScoredMessage, SpamSettings, score
 from courriel.storage.ports import SpamRepo
 from courriel.storage.records import ALLOW, BLOCK, SpamListEntry
 
@@ -44,15 +45,12 @@ class SpamFilter:
         *,
         resolver: Resolver | None,
         clock: Clock | None = None,
-        analyzer: Analyzer | None = None,
     ) -> None:
         self.repo = repo
         self.settings = settings
         self.resolver = resolver
         self.clock = clock or SystemClock()
         self.dnsbl_cache = DnsblCache(self.clock)
-        self.analyzer = analyzer
-        """Where messages are read (a worker process, see ``runtime``); None: here."""
         self._sightings: Counter[str] = Counter()
         """Messages scored per sender key since the last ``record_sightings``."""
         self._last_sighting = 0.0
@@ -66,6 +64,7 @@ class SpamFilter:
         client_ip: str | None,
         mail_from: str = "",
         recipient_domains: Collection[str] = (),
+        analysis: Analysis | None = None,
     ) -> ScoredMessage:
         """Score ``raw`` for ``account_ids`` (see ``verdict.score`` for the arguments) and
         count the message in its From sender's reputation. (The caller logs the verdicts,
@@ -81,7 +80,7 @@ class SpamFilter:
             mail_from=mail_from,
             recipient_domains=recipient_domains,
             dnsbl_cache=self.dnsbl_cache,
-            analyzer=self.analyzer,
+            analysis=analysis,
         )
         if not self.settings.enabled:
             return scored

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import textwrap
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -49,9 +49,6 @@ from courriel.storage.ports import SpamRepo
 from courriel.storage.records import AccountScoringInputs, AccountScoringQuery
 
 Action = Literal["none", "headers", "junk", "reject"]
-Analyzer = Callable[[bytes, RuleContext], Awaitable[Analysis]]
-"""Reads a message for the filter (``analysis.analyze``), e.g. in a worker process."""
-
 SCORE_FIELD = "X-Spam-Score"
 STATUS_FIELD = "X-Spam-Status"
 REPORT_FIELD = "X-Spam-Report"
@@ -265,7 +262,7 @@ async def score(
     mail_from: str = "",
     recipient_domains: Collection[str] = (),
     dnsbl_cache: DnsblCache | None = None,
-    analyzer: Analyzer | None = None,
+    analysis: Analysis | None = None,
 ) -> ScoredMessage:
     """Score ``raw`` (the message as received) for each of ``account_ids``.
 
@@ -273,10 +270,10 @@ async def score(
     was not checked); ``client_ip``: the sending server, looked up in the DNS blocklists
     through ``resolver`` (None skips them); ``mail_from``: the envelope sender, matched
     against the allow and block lists with the From address; ``recipient_domains``: the
-    local recipients' domains, which lookalike senders imitate; ``analyzer``: where the
-    message is read (``analysis.analyze`` in a worker process), in-process when None.
-    Never raises for a malformed message; DNS trouble
-    only skips the blocklists."""
+    local recipients' domains, which lookalike senders imitate; ``analysis``: the
+    message as ``analysis.analyze`` read it for ``RuleContext(auth_results,
+    tuple(recipient_domains))`` (delivery reads it in a worker process), read here when
+    None. Never raises for a malformed message; DNS trouble only skips the blocklists."""
     if not settings.enabled:
         return ScoredMessage(
             {
@@ -288,7 +285,8 @@ async def score(
             None,
         )
     context = RuleContext(auth_results, tuple(recipient_domains))
-    analysis = analyze(raw, context) if analyzer is None else await analyzer(raw, context)
+    if analysis is None:
+        analysis = analyze(raw, context)
     shared = list(analysis.hits)
     tokens = analysis.tokens
     from_address = analysis.from_address

@@ -81,17 +81,17 @@ async def test_a_killed_worker_loses_no_request() -> None:
 async def test_a_garbled_answer_loses_no_request(monkeypatch: pytest.MonkeyPatch) -> None:
     """An answer that cannot be read (here: the first one) must not strand its request or
     those queued behind it: all are parsed in-process and a new worker takes over."""
-    real = parsing._from_wire
+    real = parsing.content_from_fields
     calls = 0
 
-    def garbled_once(payload: bytes, raw: bytes) -> IngestedMessage:
+    def garbled_once(fields: parsing.ContentFields, raw: bytes) -> IngestedMessage:
         nonlocal calls
         calls += 1
         if calls == 1:
             raise ValueError("bad marshal data")
-        return real(payload, raw)
+        return real(fields, raw)
 
-    monkeypatch.setattr(parsing, "_from_wire", garbled_once)
+    monkeypatch.setattr(parsing, "content_from_fields", garbled_once)
     workers = WorkerPool([PREPARE_JOB], 1)
     pool = ParsePool(128 * 1024, workers)
     await pool.start()
