@@ -111,7 +111,9 @@ class SpamVerdict:
             line = f"* {_weight(found.weight):>5} {found.name} {_printable(found.description)}"
             # RFC 5322 §2.1.1: lines SHOULD stay within 78 characters; a long description
             # continues on lines indented under the rule's name.
-            lines.append(_CONTINUATION.join(textwrap.wrap(line, _WRAP, break_long_words=False)))
+            if len(line) > _WRAP:
+                line = _CONTINUATION.join(textwrap.wrap(line, _WRAP, break_long_words=False))
+            lines.append(line)
         # RFC 5322 §2.2.3: a fold is CRLF followed by whitespace; one rule per line.
         return [
             (SCORE_FIELD, score),

@@ -85,6 +85,8 @@ class SmtpSession:
         self.errors = 0
         self.transactions = 0
         self.peer_ip = connection.info.peer_ip
+        self._replies: list[bytes] = []
+        """Replies written and not yet sent (``_send``)."""
 
     # -- facts handlers use --------------------------------------------------------------
 
@@ -123,7 +125,7 @@ class SmtpSession:
         connection = self.connection
         self._write(replies.greeting(self.hostname, "ESMTP courriel"))
         try:
-            await connection.drain()
+            await self._drain()
             while True:
                 action = await self._next_action()
                 if action is None:
@@ -143,17 +145,33 @@ class SmtpSession:
                 "[%s] SMTP session failed (state %s)", connection.info.id, type(self.state).__name__
             )
             self._write(Reply(451, "4.3.0", "Internal error, closing connection"))
+        self._send()
         await connection.close_and_wait(5.0)
 
     def _write(self, reply: Reply) -> None:
-        if not self.connection.is_closing:
-            self.connection.write(reply.to_bytes())
+        """Queue a reply; it is sent by ``_send``, at the latest before the session waits
+        for the client (one send for a pipelined group's replies, RFC 2920 §3.1)."""
+        self._replies.append(reply.to_bytes())
+
+    def _send(self) -> None:
+        """Hand the queued replies to the connection, in one write."""
+        if self._replies:
+            if not self.connection.is_closing:
+                self.connection.write(b"".join(self._replies))
+            self._replies.clear()
+
+    async def _drain(self) -> None:
+        """Send the queued replies and wait while the client is slow to read them."""
+        self._send()
+        await self.connection.drain()
 
     async def _flush(self) -> None:
         if self.connection.pending() == 0:  # RFC 2920 §3.1: replies batched while pipelining
-            await self.connection.drain()
+            await self._drain()
 
     async def _next_action(self) -> handlers.Action | None:
+        if not self.connection.has_line():
+            self._send()  # the client may wait for them before it ends its line
         try:
             line = await self.connection.readline(MAX_LINE, timeout=self.settings.command_timeout)
         except LineTooLong:
@@ -195,7 +213,7 @@ class SmtpSession:
                 await self._flush()
             case handlers.Close(reply):
                 self._write(reply)
-                await self.connection.drain()
+                await self._drain()
                 return False
             case handlers.ReadData():
                 await self._read_data()
@@ -213,7 +231,7 @@ class SmtpSession:
         state = self.state
         assert isinstance(state, InTransaction)
         self._write(replies.START_MAIL_INPUT)  # RFC 5321 §4.1.1.4: 354
-        await self.connection.drain()
+        await self._drain()
         reader = DataReader(self.max_message_size)
         pieces: list[bytes] = []
         pending = self.connection.discard_pending()
@@ -246,6 +264,7 @@ class SmtpSession:
         # Always consume the chunk, even for a failed transaction (RFC 3030 §2).
         chunk = [reader.feed(self.connection.discard_pending())]
         while not reader.chunk_done:
+            self._send()
             data = await self.connection.read_some(
                 min(READ_CHUNK, reader.remaining), timeout=self.settings.command_timeout
             )
@@ -331,7 +350,7 @@ class SmtpSession:
     async def _start_tls(self) -> None:
         assert self.tls is not None
         self._write(replies.READY_TO_START_TLS)  # RFC 3207 §4: 220
-        await self.connection.drain()
+        await self._drain()
         discarded = self.connection.discard_pending()  # RFC 3207 §4.2: no pipelined plaintext
         if discarded:
             log.info(
@@ -347,7 +366,7 @@ class SmtpSession:
     async def _authenticate(self, mechanism: str, initial_response: str | None) -> bool:
         async def exchange(challenge: bytes) -> bytes | sasl.Cancelled | sasl.MalformedResponse:
             self._write(replies.auth_challenge(base64.b64encode(challenge).decode("ascii")))
-            await self.connection.drain()
+            await self._drain()
             line = await self.connection.readline(MAX_LINE, timeout=self.settings.command_timeout)
             return sasl.decode_response(line.rstrip(b"\r\n"))
 
@@ -374,7 +393,7 @@ class SmtpSession:
                 self._write(replies.AUTH_SUCCEEDED)  # 235 2.7.0
             case _ if result.outcome is Outcome.BANNED:
                 self._write(Reply(421, "4.7.0", result.message))
-                await self.connection.drain()
+                await self._drain()
                 return False
             case _ if result.outcome is Outcome.APP_PASSWORD_REQUIRED:
                 # RFC 4954 §6 534 5.7.9 names this case: the mechanism is not enough here.
