@@ -288,14 +288,20 @@ class PhraseIndex:
         ]
 
 
+def _rarity(clause: Clause) -> tuple[int, int]:
+    """How rarely a clause's key words are likely met: short words ("in", "you") are the
+    common ones, so the length of its shortest key word, then fewer alternatives."""
+    return min(len(max(alternative, key=len)) for alternative in clause), -len(clause)
+
+
 def _key(branch: Branch) -> tuple[frozenset[str], frozenset[str]] | None:
     """What a branch surely needs, to file its phrase under, as ``(words, literals)``: a
-    clause's words, one per alternative (the longest, likely the rarest; the clause with
-    the fewest alternatives); else its longest literal; else a choice's literals, one per
-    option. None when it needs none of these."""
+    clause's words, one per alternative (the longest, likely the rarest; the clause whose
+    words are likely rarest, :func:`_rarity`); else its longest literal; else a choice's
+    literals, one per option. None when it needs none of these."""
     if branch.clauses:
-        fewest = min(branch.clauses, key=len)
-        return frozenset(max(alternative, key=len) for alternative in fewest), frozenset()
+        rarest = max(branch.clauses, key=_rarity)
+        return frozenset(max(alternative, key=len) for alternative in rarest), frozenset()
     if branch.literals:
         return frozenset(), frozenset((max(branch.literals, key=len),))
     if branch.choices:

@@ -86,6 +86,8 @@ Value: TypeAlias = (
 
 def quote(data: bytes) -> bytes:
     """``data`` as a quoted string (the caller checked that it may be one)."""
+    if b'"' not in data and b"\\" not in data:  # most strings: nothing to escape
+        return b'"' + data + b'"'
     return b'"' + _QUOTED_SPECIALS.sub(rb"\\\1", data) + b'"'
 
 
