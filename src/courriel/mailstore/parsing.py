@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import marshal
 import struct
-from dataclasses import astuple
+from dataclasses import fields
+from operator import attrgetter
 from typing import Any
 
 from courriel.core.workers import WorkerPool
@@ -20,6 +21,9 @@ from courriel.mailstore.ingest import prepare_content
 from courriel.storage.records import IngestedMessage, MessageSummary
 
 _LIMIT = struct.Struct("!Q")
+# A summary's fields in declaration order, as a tuple (``MessageSummary(*values)`` reads it
+# back; ``dataclasses.astuple`` would deep-copy every value first).
+_SUMMARY_FIELDS = attrgetter(*(field.name for field in fields(MessageSummary)))
 
 
 ContentFields = tuple[str, int, bool, bytes, tuple[Any, ...], str, int, bytes]
@@ -33,7 +37,7 @@ def content_fields(content: IngestedMessage) -> ContentFields:
         content.size,
         content.data is not None,
         content.parsed,
-        astuple(content.summary),  # every field in declaration order; marshal keeps tuples
+        _SUMMARY_FIELDS(content.summary),  # every field in declaration order
         content.body_text,
         content.wire_size,
         content.forms,

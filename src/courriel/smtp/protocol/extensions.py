@@ -20,6 +20,7 @@ Must not: decide policy (which mechanisms, whether TLS is required): it gets tho
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from courriel.mail.address import domain_to_ascii
@@ -82,9 +83,11 @@ def ehlo_keywords(capabilities: Capabilities) -> tuple[str, ...]:
     return tuple(lines)
 
 
+@functools.lru_cache(maxsize=64)
 def offered_extensions(capabilities: Capabilities) -> frozenset[str]:
     """The keywords whose MAIL/RCPT parameters the session accepts: pass it to
-    ``parse_command(extensions=...)`` after EHLO (``frozenset()`` after HELO)."""
+    ``parse_command(extensions=...)`` after EHLO (``frozenset()`` after HELO). Cached: a
+    server has a handful of distinct capability sets, asked for at every command."""
     return frozenset(line.split(" ", 1)[0] for line in ehlo_keywords(capabilities))
 
 
