@@ -20,6 +20,7 @@ from courriel.storage.ports import (
     BlobStore,
     ChangeBus,
     DirectoryRepo,
+    ImageSenderRepo,
     MailRepo,
     MailSettingsRepo,
     SpamRepo,
@@ -82,6 +83,9 @@ class Backend(Protocol):
 
     @property
     def mail_settings(self) -> MailSettingsRepo: ...
+
+    @property
+    def image_senders(self) -> ImageSenderRepo: ...
 
     async def audit_mailbox(self, mailbox_id: int) -> MailboxAudit: ...
 
@@ -171,6 +175,7 @@ class EmbeddedBackend:
         self.spam: SpamRepo = store.spam
         self.web_sessions: WebSessionRepo = store.web_sessions
         self.mail_settings: MailSettingsRepo = store.mail_settings
+        self.image_senders: ImageSenderRepo = store.image_senders
 
     async def audit_mailbox(self, mailbox_id: int) -> MailboxAudit:
         return await self.store.engine.read(lambda c: _audit_mailbox(c, mailbox_id))

@@ -24,32 +24,26 @@ import tempfile
 import threading
 from pathlib import Path
 
-import dns.flags
-import dns.message
-import dns.rcode
-import dns.rdataclass
-import dns.rdatatype
-import dns.rrset
+# Run as a script (inside namespaces): the tests' folder is not on the path by itself.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support.dns_server import dns_answer
 
 
 def serve_dns(sock: socket.socket, records: dict[str, list[str]]) -> None:
-    """Answer TXT questions from ``records``; other names are NXDOMAIN."""
-    while True:
-        wire, peer = sock.recvfrom(4096)
-        query = dns.message.from_wire(wire)
-        response = dns.message.make_response(query)
-        response.flags |= dns.flags.AA
-        question = query.question[0]
-        name = question.name.to_text(omit_final_dot=True).lower()
+    """Answer TXT questions from ``records`` (a record's strings); other names are
+    NXDOMAIN."""
+
+    def lookup(name: str, kind: str) -> list[str] | None:
         strings = records.get(name)
         if strings is None:
-            response.set_rcode(dns.rcode.NXDOMAIN)
-        elif question.rdtype == dns.rdatatype.TXT:
-            text = " ".join('"' + chunk + '"' for chunk in strings)
-            response.answer.append(
-                dns.rrset.from_text(question.name, 60, dns.rdataclass.IN, dns.rdatatype.TXT, text)
-            )
-        sock.sendto(response.to_wire(), peer)
+            return None
+        return [" ".join(f'"{chunk}"' for chunk in strings)] if kind == "TXT" else []
+
+    while True:
+        wire, peer = sock.recvfrom(4096)
+        reply = dns_answer(wire, lookup)
+        if reply is not None:
+            sock.sendto(reply, peer)
 
 
 def bring_loopback_up() -> None:

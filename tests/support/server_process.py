@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -26,10 +27,18 @@ def courriel(*argv: str, stdin: str | None = None) -> subprocess.CompletedProces
     )
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports: held open together while they are chosen (ports
+    probed one after the other may come back twice)."""
+    with contextlib.ExitStack() as stack:
+        probes = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_ports(1)[0]
 
 
 @dataclass
@@ -62,6 +71,7 @@ def init_data(
     config = data / "courriel.toml"
     text = config.read_text()
     ports = {}
+    chosen = iter(free_ports(9))
     for name, dev_port in (
         ("smtp", 2525),
         ("submission", 2587),
@@ -73,7 +83,7 @@ def init_data(
         ("https", 8443),
         ("http", 8080),
     ):
-        ports[name] = free_port()
+        ports[name] = next(chosen)
         text = text.replace(f"port = {dev_port}\n", f"port = {ports[name]}\n")
     config.write_text(text)
     for address in accounts:

@@ -16,6 +16,7 @@ from courriel import __version__
 from courriel.cli import (
     accounts,
     aliases,
+    cert,
     dkim,
     domains,
     init,
@@ -29,7 +30,19 @@ from courriel.cli.common import CommandError, Handler
 from courriel.config import ConfigError
 from courriel.core.errors import CourrielError
 
-COMMAND_GROUPS = (init, serve, domains, dkim, accounts, aliases, mailboxes, queue, security, spam)
+COMMAND_GROUPS = (
+    init,
+    serve,
+    domains,
+    dkim,
+    cert,
+    accounts,
+    aliases,
+    mailboxes,
+    queue,
+    security,
+    spam,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""``courriel account 2fa enable|confirm|disable|status`` and
+"""``courriel account 2fa enable|confirm|disable|status|recovery-codes`` and
 ``courriel account app-password add|list|revoke``: second factors and app passwords."""
 
 from __future__ import annotations
@@ -37,6 +37,12 @@ def register_under(actions: argparse._SubParsersAction[argparse.ArgumentParser])
     status.add_argument("address")
     add_data_option(status)
     status.set_defaults(handler=status_2fa)
+    recovery = steps.add_parser(
+        "recovery-codes", help="print a new set of recovery codes (the old ones stop working)"
+    )
+    recovery.add_argument("address")
+    add_data_option(recovery)
+    recovery.set_defaults(handler=regenerate_recovery_codes)
 
     app = actions.add_parser("app-password", help="passwords for mail apps (needed with 2FA)")
     app_actions = app.add_subparsers(dest="step", metavar="ACTION", required=True)
@@ -61,10 +67,19 @@ def register_under(actions: argparse._SubParsersAction[argparse.ArgumentParser])
     revoke.set_defaults(handler=revoke_app_password)
 
 
-def _print_codes(codes: list[str]) -> None:
-    print("Two-factor authentication is on. Recovery codes (each works once; keep them safe):")
+def _print_codes(codes: list[str], heading: str = "Two-factor authentication is on.") -> None:
+    print(f"{heading} Recovery codes (each works once; keep them safe):")
     for code in codes:
         print(f"  {code}")
+
+
+def regenerate_recovery_codes(args: argparse.Namespace) -> int:
+    async def work(services: Services) -> None:
+        codes = await services.auth.regenerate_recovery_codes(args.address)
+        _print_codes(codes, "New codes made; the earlier ones no longer work.")
+
+    with_services(args, work)
+    return 0
 
 
 def enable_2fa(args: argparse.Namespace) -> int:

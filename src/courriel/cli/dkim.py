@@ -1,26 +1,31 @@
-"""``courriel dkim show|rotate|remove``: a domain's DKIM keys and the DNS records for them.
+"""``courriel dkim show|rotate|activate|remove``: a domain's DKIM keys, the DNS records for
+them, and rotating them without a moment where mail fails to verify.
 
-Every key of a domain signs outgoing mail (RSA-2048 and Ed25519 side by side, RFC 8463 §4).
-A rotation adds a new pair of selectors; the old pair keeps signing and stays published, so
-mail verifies whether a receiver's DNS has the new records yet or not, until the operator
-removes the old selectors once the new records are published.
+Keys come in pairs (RSA-2048 and Ed25519, RFC 8463 §4) that are active (they sign),
+pending or retired (see ``directory/dkim_rotation.py``). ``rotate`` adds a pending pair and
+prints its records; the active pair keeps signing until ``activate`` makes the new pair
+the one that signs and retires the old one; ``remove`` forgets a retired (or pending) pair
+once its record may leave DNS. The web admin's domain page does the same through the same
+``Directory`` methods.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 
 from courriel.cli.common import CommandError, add_data_option, with_services
 from courriel.directory.addresses import normalize_domain
-from courriel.directory.service import dkim_selector_base
-from courriel.mailauth.dkimkeys import DkimKey, unused_selector_base
+from courriel.directory.dkim_rotation import KeyState
+from courriel.mailauth.dkimkeys import DkimKey
 from courriel.runtime.services import Services
+from courriel.storage.errors import NotFound
 from courriel.storage.records import DkimKeyRecord
 
 
 def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    group = subcommands.add_parser("dkim", help="show, rotate and remove a domain's DKIM keys")
+    group = subcommands.add_parser(
+        "dkim", help="show, rotate, activate and remove a domain's DKIM keys"
+    )
     actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     show = actions.add_parser("show", help="print the DNS TXT records to publish for DOMAIN")
@@ -29,13 +34,23 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     show.set_defaults(handler=show_records)
 
     rotate = actions.add_parser(
-        "rotate", help="add a new RSA and Ed25519 key pair (the old keys keep signing)"
+        "rotate", help="add a new RSA and Ed25519 key pair (pending: the old keys keep signing)"
     )
     rotate.add_argument("domain")
     add_data_option(rotate)
     rotate.set_defaults(handler=rotate_keys)
 
-    remove = actions.add_parser("remove", help="stop signing with SELECTOR and forget its key")
+    activate = actions.add_parser(
+        "activate", help="sign with the pair of SELECTOR from now on and retire the others"
+    )
+    activate.add_argument("domain")
+    activate.add_argument("selector", help="a selector of the pair, or the pair's base name")
+    add_data_option(activate)
+    activate.set_defaults(handler=activate_keys)
+
+    remove = actions.add_parser(
+        "remove", help="forget SELECTOR's key (or a whole pair, by its base name)"
+    )
     remove.add_argument("domain")
     remove.add_argument("selector")
     add_data_option(remove)
@@ -44,11 +59,14 @@ def register(subcommands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def show_records(args: argparse.Namespace) -> int:
     async def work(services: Services) -> None:
-        domain, records = await _domain_keys(services, args.domain)
-        if not records:
+        domain = await _domain(services, args.domain)
+        pairs = await services.directory.dkim_key_pairs(domain)
+        if not pairs:
             raise CommandError(f"{domain} has no DKIM key: run `courriel dkim rotate {domain}`")
-        for record in records:
-            print(_zone_line(record))
+        for pair in pairs:
+            print(f"; {pair.base}: {pair.state}")
+            for record in pair.keys:
+                print(_zone_line(record))
 
     with_services(args, work)
     return 0
@@ -56,17 +74,38 @@ def show_records(args: argparse.Namespace) -> int:
 
 def rotate_keys(args: argparse.Namespace) -> int:
     async def work(services: Services) -> None:
-        domain, records = await _domain_keys(services, args.domain)
-        taken = {record.selector for record in records}
-        base = unused_selector_base(dkim_selector_base(time.time()), taken)
-        added = await services.directory.add_dkim_keys(domain, base)
-        print(f"added DKIM keys for {domain}; publish:")
-        for record in added:
+        domain = await _domain(services, args.domain)
+        pair = await services.directory.rotate_dkim_keys(domain)
+        print(f"added DKIM keys {pair.base} for {domain} ({pair.state}); publish:")
+        for record in pair.keys:
             print(_zone_line(record))
-        if taken:
+        if pair.state is KeyState.PENDING:
             print(
-                f"selectors {', '.join(sorted(taken))} keep signing: once the new records "
-                f"are published, remove each with `courriel dkim remove {domain} SELECTOR`"
+                "the active keys keep signing: once the new records are published, "
+                f"run `courriel dkim activate {domain} {pair.base}`"
+            )
+
+    with_services(args, work)
+    return 0
+
+
+def activate_keys(args: argparse.Namespace) -> int:
+    async def work(services: Services) -> None:
+        domain = await _domain(services, args.domain)
+        try:
+            pair = await services.directory.activate_dkim_keys(domain, args.selector)
+        except NotFound as error:
+            raise CommandError(str(error)) from None
+        retired = [
+            other.base
+            for other in await services.directory.dkim_key_pairs(domain)
+            if other.state is KeyState.RETIRED
+        ]
+        print(f"{domain} signs with {', '.join(pair.selectors)} from now on")
+        if retired:
+            print(
+                f"retired: {', '.join(retired)}; keep their DNS records a few days (mail in "
+                f"transit), then `courriel dkim remove {domain} NAME` and delete the records"
             )
 
     with_services(args, work)
@@ -75,37 +114,27 @@ def rotate_keys(args: argparse.Namespace) -> int:
 
 def remove_key(args: argparse.Namespace) -> int:
     async def work(services: Services) -> None:
-        domain, records = await _domain_keys(services, args.domain)
-        selector = args.selector.strip().lower()
-        removed = next((record for record in records if record.selector == selector), None)
-        if removed is None:
-            raise CommandError(f"{domain} has no DKIM selector {selector}")
-        algorithm = _key(removed).algorithm
-        if not any(
-            _key(record).algorithm == algorithm for record in records if record is not removed
-        ):
-            raise CommandError(
-                f"{selector} is the last {algorithm} key of {domain}: "
-                f"run `courriel dkim rotate {domain}` first"
-            )
-        await services.directory.remove_dkim_key(domain, selector)
-        print(f"removed DKIM selector {selector} of {domain}; its DNS record can go too")
+        domain = await _domain(services, args.domain)
+        try:
+            removed = await services.directory.remove_dkim_keys(domain, args.selector)
+        except NotFound as error:
+            raise CommandError(str(error)) from None
+        for record in removed:
+            print(f"removed DKIM selector {record.selector} of {domain}; its DNS record can go too")
 
     with_services(args, work)
     return 0
 
 
-async def _domain_keys(services: Services, name: str) -> tuple[str, list[DkimKeyRecord]]:
+async def _domain(services: Services, name: str) -> str:
     domain = normalize_domain(name)
     if not await services.directory.is_local_domain(domain):
         raise CommandError(f"{domain} is not a domain served here")
-    return domain, await services.directory.dkim_keys(domain)
-
-
-def _key(record: DkimKeyRecord) -> DkimKey:
-    return DkimKey.from_private_key_pem(record.selector, record.private_key.encode("ascii"))
+    return domain
 
 
 def _zone_line(record: DkimKeyRecord) -> str:
     """A master-file line; long values split into 255-byte strings (RFC 1035 §3.3.14)."""
-    return _key(record).zone_file_line(record.domain)
+    return DkimKey.from_private_key_pem(
+        record.selector, record.private_key.encode("ascii")
+    ).zone_file_line(record.domain)

@@ -42,16 +42,18 @@ def add_domain(args: argparse.Namespace) -> int:
 def list_domains(args: argparse.Namespace) -> int:
     async def work(services: Services) -> None:
         domains = await services.directory.list_domains()
-        accounts = await services.directory.list_accounts()
+        usage = await services.directory.domain_usage()  # counted in SQL, not loaded
         rows = [
             (
                 domain.name,
-                str(sum(1 for a in accounts if a.domain_id == domain.id)),
+                str(usage[domain.name].accounts),
+                str(usage[domain.name].aliases),
                 time.strftime("%Y-%m-%d", time.localtime(domain.created)),
             )
             for domain in domains
+            if domain.name in usage
         ]
-        print_table(rows, ("DOMAIN", "ACCOUNTS", "CREATED"))
+        print_table(rows, ("DOMAIN", "ACCOUNTS", "ALIASES", "CREATED"))
 
     with_services(args, work)
     return 0

@@ -183,6 +183,77 @@ class TlsSettings:
     )
 
 
+LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AcmeSettings:
+    enabled: bool = field(
+        default=False,
+        metadata=option(
+            Boolean(),
+            "Obtain and renew the TLS certificate automatically from an ACME certificate "
+            "authority (RFC 8555) such as Let's Encrypt, proving each name with an http-01 "
+            "challenge (RFC 8555 §8.3) answered by the `http` listener: the names must point "
+            "at this server in DNS and port 80 must reach it. The certificate and key are "
+            "written to `[tls]` `certificate` and `key`, and every TLS listener uses them for "
+            "new connections without a restart. `courriel cert renew` does the same once.",
+        ),
+    )
+    directory: str = field(
+        default=LETS_ENCRYPT_DIRECTORY,
+        metadata=option(
+            Text(maximum=2000),
+            "The directory URL of the ACME certificate authority (https). The default is "
+            "Let's Encrypt's production service; its staging service is "
+            '"https://acme-staging-v02.api.letsencrypt.org/directory".',
+        ),
+    )
+    contact: str = field(
+        default="",
+        metadata=option(
+            Text(),
+            "Email address the certificate authority may write to about your certificates "
+            "(expiry warnings, incidents). Empty: none.",
+        ),
+    )
+    names: tuple[str, ...] = field(
+        default=(),
+        metadata=option(
+            DomainList(),
+            "Host names on the certificate, first one as its subject. Empty: the server's "
+            "`hostname` alone. Add the names your users type, e.g. "
+            '`["mail.example.com", "imap.example.com"]`.',
+        ),
+    )
+    renew_before: float = field(
+        default=30 * 86400.0,
+        metadata=option(
+            Duration(minimum=86400.0),
+            "Renew when the certificate has less than this left (Let's Encrypt certificates "
+            "last 90 days). A self-signed certificate, or one lacking a configured name, is "
+            "replaced at once.",
+        ),
+    )
+    retry_delay: float = field(
+        default=10 * MINUTE,
+        metadata=option(
+            Duration(minimum=1.0),
+            "Wait after a failed attempt before the next; it doubles after each failure in a "
+            "row, up to a day. The current certificate stays in service meanwhile.",
+        ),
+    )
+    ca_bundle: str = field(
+        default="",
+        metadata=option(
+            Text(maximum=1000),
+            "PEM file of the certificate authorities trusted for the ACME server's own HTTPS "
+            "(a private CA, or a test CA), relative to the data directory. Empty: the "
+            "system's trust store.",
+        ),
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class ListenerSettings:
     """One ``[listeners.NAME]`` table; the default port depends on NAME (see ListenersSettings)."""
@@ -419,6 +490,34 @@ class WebSettings:
     page_size: int = field(
         default=50,
         metadata=option(Integer(10, 500), "Messages per page in the webmail message list."),
+    )
+    # -- HTTP server: access log and slow request bodies (web/server.py, web/access.py) --
+    access_log: bool = field(
+        default=True,
+        metadata=option(
+            Boolean(),
+            "Whether each HTTP request is logged in one line (logger `courriel.web.access`): "
+            "client address, account (`-` when not logged in), method, path without its "
+            "query string, status, response bytes, duration.",
+        ),
+    )
+    body_timeout: float = field(
+        default=20.0,
+        metadata=option(
+            Duration(minimum=1.0, maximum=3600.0),
+            "How long a request body may take to arrive, plus one second per "
+            "`body_min_rate` bytes received. A slower client is answered 408 Request "
+            "Timeout (RFC 9110 §15.5.9) and disconnected.",
+        ),
+    )
+    body_min_rate: int = field(
+        default=500,
+        metadata=option(
+            Integer(0, 100 * 1024 * 1024),
+            "Bytes per second a request body must keep up beyond `body_timeout` (uploads "
+            "of attachments take as long as they need at this rate); 0: the whole body "
+            "must arrive within `body_timeout`.",
+        ),
     )
 
 
@@ -825,6 +924,13 @@ class Config:
     tls: TlsSettings = field(
         default_factory=TlsSettings,
         metadata=section("Certificate and protocol versions shared by every TLS listener."),
+    )
+    acme: AcmeSettings = field(
+        default_factory=AcmeSettings,
+        metadata=section(
+            "Automatic TLS certificates from an ACME certificate authority (RFC 8555), "
+            "renewed before they expire (off by default)."
+        ),
     )
     listeners: ListenersSettings = field(
         default_factory=ListenersSettings,

@@ -413,6 +413,19 @@ class AuthService:
         self.log.write("2fa-enabled", account=account.address)
         return codes
 
+    async def regenerate_recovery_codes(self, address: str) -> list[str]:
+        """A fresh set of one-time recovery codes, replacing every earlier one (used or
+        not) in one write; returned once, the store keeps their digests. Raises
+        ``DirectoryError`` when two-factor authentication is not on."""
+        account = await self._account(address)
+        totp = await self.security.get_totp(account.id)
+        if totp is None or not totp.enabled:
+            raise DirectoryError(f"two-factor authentication is not on for {account.address}")
+        codes = new_recovery_codes()
+        await self.security.set_recovery_codes(account.id, [recovery_code_digest(c) for c in codes])
+        self.log.write("recovery-codes-regenerated", account=account.address)
+        return codes
+
     async def disable_totp(self, address: str) -> None:
         account = await self._account(address)
         await self.security.delete_totp(account.id)

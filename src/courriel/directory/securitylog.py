@@ -4,7 +4,8 @@ passwords, second factors and app passwords.
 Fields: ``time`` (ISO 8601 UTC), ``event``, and when known ``protocol``, ``ip``, ``account``,
 ``result``, ``reason``, ``detail``. Lines are appended and flushed one by one, so a crash
 loses nothing already logged. ``read`` filters by account and time for
-``courriel security log``; ``recent`` reads only the end of the file (the admin page).
+``courriel security log``; ``recent`` reads only the end of the file, and ``page`` one page
+of it at a time, newest first (the admin page).
 SIGHUP reopens the file (log rotation). Must not: log passwords,
 codes or any secret.
 """
@@ -16,10 +17,23 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from courriel.core.clock import Clock, SystemClock
+
+_BLOCK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """Events newest first; ``end``: the file length they were read at (the next page's
+    anchor); ``more``: older lines remain."""
+
+    events: list[dict[str, Any]]
+    end: int
+    more: bool
 
 
 def _iso(timestamp: float) -> str:
@@ -70,11 +84,8 @@ class SecurityLog:
         threshold = None if since is None else _iso(since)
         with self.path.open(encoding="utf-8") as handle:
             for line in handle:
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if not isinstance(record, dict):
+                record = _event(line)
+                if record is None:
                     continue
                 if account is not None and record.get("account") != account:
                     continue
@@ -85,28 +96,56 @@ class SecurityLog:
     def recent(self, limit: int = 100) -> list[dict[str, Any]]:
         """The last ``limit`` events, newest first, read backwards from the end of the file
         in blocks (a long log costs no more than its tail)."""
+        return self.page(limit=limit).events
+
+    def page(self, *, end: int | None = None, skip: int = 0, limit: int = 100) -> LogPage:
+        """``limit`` events, newest first, after skipping the ``skip`` newest events of the
+        file as it was ``end`` bytes long (None: as it is now).
+
+        ``end`` keeps pages stable while events are appended: page 2 shows what followed
+        page 1 when page 1 was read. A file shorter than ``end`` (rotated since) is read
+        from its end. Only the tail holding those events is read, backwards in blocks;
+        lines that are not JSON objects are passed over."""
         if limit <= 0 or not self.path.exists():
-            return []
-        block = 64 * 1024
-        with self.path.open("rb") as handle:
-            position = handle.seek(0, os.SEEK_END)
-            tail = b""
-            while position > 0 and tail.count(b"\n") <= limit:
-                step = min(block, position)
-                position -= step
-                handle.seek(position)
-                tail = handle.read(step) + tail
-        lines = tail.splitlines()
-        if position > 0:
-            lines = lines[1:]  # the first line may be cut
+            return LogPage([], 0, False)
         events: list[dict[str, Any]] = []
-        for line in reversed(lines):
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
-                events.append(record)
+        with self.path.open("rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            end = size if end is None or not 0 <= end <= size else end
+            for line in _lines_backwards(handle, end):
+                record = _event(line)
+                if record is None:
+                    continue
+                if skip > 0:
+                    skip -= 1
+                    continue
                 if len(events) == limit:
-                    break
-        return events
+                    return LogPage(events, end, True)
+                events.append(record)
+        return LogPage(events, end, False)
+
+
+def _lines_backwards(handle: BinaryIO, end: int) -> Iterator[bytes]:
+    """The lines of ``handle`` before byte ``end``, last first, read in blocks."""
+    position, pending = end, b""
+    while position > 0:
+        step = min(_BLOCK, position)
+        position -= step
+        handle.seek(position)
+        pending = handle.read(step) + pending
+        lines = pending.split(b"\n")
+        pending = lines[0]  # may be cut by the block boundary: completed by the next block
+        for line in reversed(lines[1:]):
+            if line:
+                yield line
+    if pending:
+        yield pending
+
+
+def _event(line: str | bytes) -> dict[str, Any] | None:
+    """The event a line holds, or None for a line that is not a JSON object."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None

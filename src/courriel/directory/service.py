@@ -11,21 +11,29 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from typing import TypedDict
 
 from courriel.directory.addresses import (
     normalize_address,
     normalize_alias_source,
     normalize_domain,
 )
-from courriel.directory.errors import InvalidAddress, WeakPassword
+from courriel.directory.dkim_rotation import (
+    DkimKeyPair,
+    find_pair,
+    key_pairs,
+    last_active_of_an_algorithm,
+)
+from courriel.directory.errors import DirectoryError, InvalidAddress, WeakPassword
 from courriel.directory.passwords import PasswordHasher
 from courriel.directory.policy import check_password, normalize_password
 from courriel.directory.resolve import Resolution, resolve_recipient
 from courriel.directory.securitylog import SecurityLog
-from courriel.mailauth.dkimkeys import generate_dkim_keys
+from courriel.mailauth.dkimkeys import generate_dkim_keys, unused_selector_base
 from courriel.mailstore.service import MailStore
 from courriel.sasl import new_scram_keys
 from courriel.storage.errors import NotFound
+from courriel.storage.listing import DomainUsage
 from courriel.storage.ports import DirectoryRepo
 from courriel.storage.records import AccountRecord, AliasRecord, DkimKeyRecord, DomainRecord
 
@@ -38,6 +46,19 @@ def dkim_selector_base(now: float) -> str:
     """Selectors named after the month they were made (``c202611``), so a rotation makes a
     new one and the DNS shows which is current."""
     return time.strftime("c%Y%m", time.gmtime(now))
+
+
+class ListingFilter(TypedDict):
+    prefix: str
+    domain: str | None
+
+
+def _listing_filter(prefix: str, domain: str | None) -> ListingFilter:
+    """A paged listing's filter as the store holds addresses and domains."""
+    return {
+        "prefix": prefix.strip().lower(),
+        "domain": None if domain is None else normalize_domain(domain),
+    }
 
 
 class Directory:
@@ -71,7 +92,9 @@ class Directory:
             await self.add_dkim_keys(domain.name, dkim_selector_base(time.time()))
         return domain
 
-    async def add_dkim_keys(self, domain: str, selector_base: str) -> list[DkimKeyRecord]:
+    async def add_dkim_keys(
+        self, domain: str, selector_base: str, *, active: bool = True
+    ) -> list[DkimKeyRecord]:
         keys = generate_dkim_keys(selector_base)
         return [
             await self.repo.add_dkim_key(
@@ -80,22 +103,85 @@ class Directory:
                 key.algorithm,
                 key.private_key_pem.decode("ascii"),
                 key.dns_record(),
+                active=active,
             )
             for key in (keys.rsa, keys.ed25519)
         ]
+
+    # -- DKIM rotation (issue 8; the states are explained in dkim_rotation.py) ---------------
+
+    async def dkim_key_pairs(self, domain: str) -> list[DkimKeyPair]:
+        """The domain's keys by pair, oldest first, each active, pending or retired."""
+        return key_pairs(await self.dkim_keys(domain))
+
+    async def rotate_dkim_keys(self, domain: str) -> DkimKeyPair:
+        """A new RSA and Ed25519 pair under fresh selectors (never a name used before).
+        While the domain has an active key, the new pair waits (pending) and the old one
+        keeps signing until ``activate_dkim_keys``; a domain with no active key signs with
+        the new pair at once (there is nothing to keep)."""
+        name = normalize_domain(domain)
+        records = await self.dkim_keys(name)
+        taken = {record.selector for record in records}
+        base = unused_selector_base(dkim_selector_base(time.time()), taken)
+        await self.add_dkim_keys(name, base, active=not any(r.active for r in records))
+        pair = find_pair(await self.dkim_key_pairs(name), base)
+        assert pair is not None  # just added
+        return pair
+
+    async def activate_dkim_keys(self, domain: str, name: str) -> DkimKeyPair:
+        """Sign with the pair ``name`` (its base or one of its selectors) from now on; every
+        other key stops signing in the same transaction (the previous pair is retired).
+        Raises ``NotFound``."""
+        normalized = normalize_domain(domain)
+        pair = find_pair(await self.dkim_key_pairs(normalized), name)
+        if pair is None:
+            raise NotFound(f"{normalized} has no DKIM key {name.strip().lower()}")
+        await self.repo.activate_dkim_keys(normalized, pair.selectors)
+        if self.security_log is not None:
+            self.security_log.write("dkim-activated", detail=f"{normalized} {pair.base}")
+        return pair
+
+    async def remove_dkim_keys(self, domain: str, name: str) -> list[DkimKeyRecord]:
+        """Forget the pair ``name`` designates (its base), or one key (a selector): a
+        pending pair never published, or a retired one whose DNS record can go. Refuses
+        (``DirectoryError``) to remove the last active key of an algorithm. Raises
+        ``NotFound``."""
+        normalized = normalize_domain(domain)
+        records = await self.dkim_keys(normalized)
+        wanted = name.strip().lower()
+        pair = find_pair(key_pairs(records), wanted)
+        if pair is None:
+            raise NotFound(f"{normalized} has no DKIM selector {wanted}")
+        removed = [key for key in pair.keys if wanted in (pair.base, key.selector)]
+        last = last_active_of_an_algorithm(records, removed)
+        if last is not None:
+            raise DirectoryError(
+                f"{last.selector} is the last active {last.algorithm} key of {normalized}: "
+                f"make a new pair and activate it first (`courriel dkim rotate {normalized}`)"
+            )
+        for key in removed:
+            await self.repo.remove_dkim_key(normalized, key.selector)
+        return removed
 
     async def dkim_keys(self, domain: str) -> list[DkimKeyRecord]:
         return await self.repo.list_dkim_keys(normalize_domain(domain))
 
     async def remove_dkim_key(self, domain: str, selector: str) -> None:
+        """Forget one key without the checks of ``remove_dkim_keys``."""
         await self.repo.remove_dkim_key(normalize_domain(domain), selector.strip().lower())
 
     async def list_domains(self) -> list[DomainRecord]:
         return await self.repo.list_domains()
 
     async def remove_domain(self, name: str) -> None:
+        """Remove a domain with its DKIM keys. Raises ``NotFound``, or ``Conflict`` naming
+        how many accounts and aliases it still has."""
         self.forget_resolutions()
         await self.repo.remove_domain(normalize_domain(name))
+
+    async def domain_usage(self) -> dict[str, DomainUsage]:
+        """Accounts, aliases, bytes and messages of every domain, by name (one query)."""
+        return await self.repo.domain_usage()
 
     # -- accounts ----------------------------------------------------------------------------
 
@@ -141,6 +227,17 @@ class Directory:
 
     async def list_accounts(self, domain: str | None = None) -> list[AccountRecord]:
         return await self.repo.list_accounts(None if domain is None else normalize_domain(domain))
+
+    async def list_accounts_page(
+        self, *, prefix: str = "", domain: str | None = None, offset: int = 0, limit: int
+    ) -> list[AccountRecord]:
+        """One page of accounts by address; ``prefix`` is matched lower-cased, as stored."""
+        return await self.repo.list_accounts_page(
+            **_listing_filter(prefix, domain), offset=offset, limit=limit
+        )
+
+    async def count_accounts(self, *, prefix: str = "", domain: str | None = None) -> int:
+        return await self.repo.count_accounts(**_listing_filter(prefix, domain))
 
     async def _credentials(self, password: str) -> tuple[str, str]:
         """The argon2id hash and the SCRAM-SHA-256 keys (RFC 5802 §3) of a password."""
@@ -202,6 +299,17 @@ class Directory:
     async def list_aliases(self, domain: str | None = None) -> list[AliasRecord]:
         return await self.repo.list_aliases(None if domain is None else normalize_domain(domain))
 
+    async def list_aliases_page(
+        self, *, prefix: str = "", domain: str | None = None, offset: int = 0, limit: int
+    ) -> list[AliasRecord]:
+        """One page of aliases by address; ``prefix`` is matched lower-cased, as stored."""
+        return await self.repo.list_aliases_page(
+            **_listing_filter(prefix, domain), offset=offset, limit=limit
+        )
+
+    async def count_aliases(self, *, prefix: str = "", domain: str | None = None) -> int:
+        return await self.repo.count_aliases(**_listing_filter(prefix, domain))
+
     async def remove_alias(self, address: str) -> None:
         self.forget_resolutions()
         await self.repo.remove_alias(normalize_alias_source(address))
@@ -230,7 +338,12 @@ class Directory:
         self._resolutions.clear()
 
     async def is_local_domain(self, domain: str) -> bool:
+        return await self.get_domain(domain) is not None
+
+    async def get_domain(self, domain: str) -> DomainRecord | None:
+        """The domain served here by that name, or None (also for a name that is not a
+        valid domain)."""
         try:
-            return await self.repo.get_domain(normalize_domain(domain)) is not None
+            return await self.repo.get_domain(normalize_domain(domain))
         except InvalidAddress:
-            return False
+            return None

@@ -1,8 +1,9 @@
 """TLS certificates and contexts for every listener (SMTP, IMAP, POP3, HTTPS).
 
-Owns: creating a self-signed certificate for a fresh install or dev mode, reading certificate
-facts for status pages, the server ``ssl.SSLContext`` policy with live reload, and the client
-context used by tests and the outbound SMTP client.
+Owns: creating a self-signed certificate for a fresh install or dev mode, installing a new
+certificate and key pair (ACME renewals) atomically, reading certificate facts for status
+pages, the server ``ssl.SSLContext`` policy with live reload, and the client context used by
+tests, the outbound SMTP client and the ACME client.
 
 Policy (RFC 8996, RFC 9325 §4): TLS 1.2 or newer; for TLS 1.2 only ECDHE key exchange with
 AES-GCM or ChaCha20-Poly1305 (forward secrecy and AEAD); TLS 1.3 suites are all of that kind
@@ -154,8 +155,8 @@ def make_self_signed(
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    _write_atomically(key_path, key_pem, mode=0o600)
-    _write_atomically(cert_path, certificate.public_bytes(serialization.Encoding.PEM), mode=0o644)
+    write_atomically(key_path, key_pem, mode=0o600)
+    write_atomically(cert_path, certificate.public_bytes(serialization.Encoding.PEM), mode=0o644)
 
 
 def _subject_alt_names(names: Sequence[str]) -> x509.SubjectAlternativeName:
@@ -180,7 +181,20 @@ def _subject_alt_names(names: Sequence[str]) -> x509.SubjectAlternativeName:
     return x509.SubjectAlternativeName(entries)
 
 
-def _write_atomically(path: Path, data: bytes, *, mode: int) -> None:
+def write_atomically(path: Path, data: bytes, *, mode: int) -> None:
+    """Replace ``path`` with ``data`` (temporary file, fsync, rename, directory fsync), so a
+    reader sees the old or the new content, never a part; the file gets ``mode``."""
+    temp_name = _write_temporary(path, data, mode=mode)
+    try:
+        os.replace(temp_name, path)
+    except BaseException:
+        temp_name.unlink(missing_ok=True)
+        raise
+    _sync_directory(path.parent)
+
+
+def _write_temporary(path: Path, data: bytes, *, mode: int) -> Path:
+    """``data`` written and synced to a new temporary file beside ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # mkstemp creates the file 0600 before any byte is written, so the key is never exposed.
     descriptor, temp_name = tempfile.mkstemp(
@@ -192,15 +206,49 @@ def _write_atomically(path: Path, data: bytes, *, mode: int) -> None:
             handle.flush()
             os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
-        os.replace(temp_name, path)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-    directory = os.open(path.parent, os.O_RDONLY)
+    return Path(temp_name)
+
+
+def _sync_directory(directory_path: Path) -> None:
+    directory = os.open(directory_path, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def install_certificate(cert_path: Path, key_path: Path, chain_pem: bytes, key_pem: bytes) -> None:
+    """Replace the certificate and key files with a new pair (an ACME renewal).
+
+    The pair is checked first (the leaf's public key must be the key's), then both files are
+    written and synced in full before either is renamed into place, key then certificate, so
+    the window in which the two files disagree is two renames long. Raises
+    ``TlsConfigError`` (and changes nothing) when the pair does not match.
+    """
+    try:
+        leaf = x509.load_pem_x509_certificates(chain_pem)[0]
+        key = serialization.load_pem_private_key(key_pem, password=None)
+    except (ValueError, TypeError) as error:
+        raise TlsConfigError(f"the new certificate or key is unreadable: {error}") from error
+    if leaf.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    ) != key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    ):
+        raise TlsConfigError("the new certificate is not for the new key")
+    key_temporary = _write_temporary(key_path, key_pem, mode=0o600)
+    try:
+        cert_temporary = _write_temporary(cert_path, chain_pem, mode=0o644)
+    except BaseException:
+        key_temporary.unlink(missing_ok=True)
+        raise
+    os.replace(key_temporary, key_path)
+    os.replace(cert_temporary, cert_path)
+    for directory in {key_path.parent, cert_path.parent}:
+        _sync_directory(directory)
 
 
 def certificate_info(cert_path: Path) -> CertificateInfo:

@@ -113,6 +113,15 @@ class OutboundQueue:
     async def list_messages(self) -> list[tuple[QueuedMessage, list[QueuedRecipient]]]:
         return await self.repo.list_messages()
 
+    async def list_messages_page(
+        self, offset: int, limit: int
+    ) -> list[tuple[QueuedMessage, list[QueuedRecipient]]]:
+        """One page of the queue, oldest first (the admin queue page)."""
+        return await self.repo.list_messages_page(offset, limit)
+
+    async def count_messages(self) -> int:
+        return await self.repo.count_messages()
+
     async def show(self, message_id: int) -> tuple[QueuedMessage, list[QueuedRecipient], bytes]:
         message = await self.repo.message(message_id)
         if message is None:

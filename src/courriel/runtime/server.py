@@ -7,7 +7,7 @@ stop accepting, give sessions ``STOP_GRACE`` seconds, then close the store (its 
 finishes every queued write first, so nothing acknowledged is lost). SIGHUP reloads the TLS
 certificate without dropping connections. Housekeeping (content garbage collection, the
 full-text index, the retention purge of Trash and Junk, spam training from users' Junk
-moves) runs in the background.
+moves, ACME certificate renewal when ``[acme]`` is enabled) runs in the background.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from courriel.acme import CertificateRenewal, RenewalSettings
 from courriel.config import Config, EnabledListener, ListenerProtocol
 from courriel.mailauth.dmarc import public_suffixes
 from courriel.net import Listener, SessionHandler, TlsContextProvider
@@ -51,6 +52,9 @@ class ProtocolServer:
 
     handler: SessionHandler
     on_refused: SessionHandler | None = None
+    on_stop: Callable[[], None] | None = None
+    """Called as the server begins to stop, before the grace: long-lived responses (the
+    webmail's server-sent events) end at once instead of holding the stop."""
 
 
 ServerFactory = Callable[[Services, TlsContextProvider, EnabledListener], ProtocolServer]
@@ -100,6 +104,7 @@ class Server:
         )
         self.factories = protocol_servers() if factories is None else factories
         self.listeners: list[Listener] = []
+        self._on_stop: list[Callable[[], None]] = []
         self._housekeeping: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -132,6 +137,8 @@ class Server:
             )
             await listener.start()
             self.listeners.append(listener)
+            if protocol.on_stop is not None:
+                self._on_stop.append(protocol.on_stop)
             bound = ", ".join(f"{host}:{port}" for host, port in listener.bound_addresses)
             log.info(
                 "listening: %s (%s, TLS %s) on %s",
@@ -156,6 +163,9 @@ class Server:
                 WEB_SESSION_PURGE_INTERVAL, self.services.web_sessions.purge, "web sessions"
             ),
         ]
+        if self.config.acme.enabled:  # RFC 8555: obtain and renew the certificate
+            renewal = CertificateRenewal(RenewalSettings.from_config(self.config), tls=self.tls)
+            self._housekeeping.append(asyncio.create_task(renewal.run(), name="certificates"))
         mailbox = self.config.mailbox
         if mailbox.trash_retention > 0 or mailbox.junk_retention > 0:
             self._housekeeping.append(
@@ -233,6 +243,8 @@ class Server:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._housekeeping.clear()
+        for on_stop in self._on_stop:
+            on_stop()
         await asyncio.gather(*(listener.stop(grace) for listener in self.listeners))
         self.listeners.clear()
         await self.services.delivery.wait_for_background()

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Protocol
 
+from courriel.storage.listing import DomainUsage
 from courriel.storage.query import SearchKey
 from courriel.storage.records import (
     AccountRecord,
@@ -145,15 +146,60 @@ class DirectoryRepo(Protocol):
         """Every alias (of one domain when given), sorted by address."""
         ...
 
+    # -- paged listing (issue 8, admin pages: a page never loads the whole directory) --
+
+    async def list_accounts_page(
+        self, *, prefix: str = "", domain: str | None = None, offset: int = 0, limit: int
+    ) -> list[AccountRecord]:
+        """At most ``limit`` accounts whose address starts with ``prefix`` (of one domain
+        when given), sorted by address, skipping the first ``offset``."""
+        ...
+
+    async def count_accounts(self, *, prefix: str = "", domain: str | None = None) -> int:
+        """How many accounts ``list_accounts_page`` pages through."""
+        ...
+
+    async def list_aliases_page(
+        self, *, prefix: str = "", domain: str | None = None, offset: int = 0, limit: int
+    ) -> list[AliasRecord]:
+        """At most ``limit`` aliases whose address starts with ``prefix`` (of one domain
+        when given), sorted by address, skipping the first ``offset``."""
+        ...
+
+    async def count_aliases(self, *, prefix: str = "", domain: str | None = None) -> int:
+        """How many aliases ``list_aliases_page`` pages through."""
+        ...
+
+    async def domain_usage(self) -> dict[str, DomainUsage]:
+        """Accounts, aliases, bytes and messages of every domain, by domain name (every
+        domain is present, zeros included)."""
+        ...
+
+    # -- end of paged listing --
+
     async def remove_alias(self, address: str) -> None:
         """Remove an alias. Raises ``NotFound``."""
         ...
 
     async def add_dkim_key(
-        self, domain: str, selector: str, algorithm: str, private_key: str, dns_record: str
+        self,
+        domain: str,
+        selector: str,
+        algorithm: str,
+        private_key: str,
+        dns_record: str,
+        *,
+        active: bool = True,
     ) -> DkimKeyRecord:
-        """Store a signing key. Raises ``NotFound`` (domain) or ``AlreadyExists``
+        """Store a signing key (``active``: it signs at once; else it waits for
+        ``activate_dkim_keys``). Raises ``NotFound`` (domain) or ``AlreadyExists``
         (selector)."""
+        ...
+
+    async def activate_dkim_keys(self, domain: str, selectors: Sequence[str]) -> None:
+        """In one transaction: the keys ``selectors`` name sign from now on, every other key
+        of the domain stops. Raises ``NotFound`` (domain, or a selector it does not have;
+        nothing changes then)."""
         ...
 
     async def list_dkim_keys(self, domain: str) -> list[DkimKeyRecord]:
@@ -553,6 +599,17 @@ class QueueRepo(Protocol):
         """Every queued message with its recipients, oldest first."""
         ...
 
+    async def list_messages_page(
+        self, offset: int, limit: int
+    ) -> list[tuple[QueuedMessage, list[QueuedRecipient]]]:
+        """At most ``limit`` queued messages with their recipients, oldest first, skipping
+        the first ``offset`` (issue 8, the admin queue page)."""
+        ...
+
+    async def count_messages(self) -> int:
+        """How many messages are queued."""
+        ...
+
     async def set_state(
         self,
         message_id: int | None,
@@ -728,6 +785,30 @@ class MailSettingsRepo(Protocol):
 
     async def forget_vacation_replies(self, account_id: int) -> int:
         """Forget whom the account replied to (a new vacation starts); returns how many."""
+        ...
+
+
+# -- remote images allowed per sender (issue 8, webmail reading: migration 0011) ---------
+class ImageSenderRepo(Protocol):
+    """Per account, the sender addresses whose messages show remote images without asking.
+    Addresses are stored as given (the caller lower-cases them); writes are durable on
+    return; an account's rows go with it."""
+
+    async def add_image_sender(self, account_id: int, address: str, now: float) -> bool:
+        """Trust ``address``; True when it was added, False when it already was trusted.
+        Raises ``NotFound`` (account)."""
+        ...
+
+    async def remove_image_sender(self, account_id: int, address: str) -> bool:
+        """Stop trusting ``address``; True when it was trusted."""
+        ...
+
+    async def has_image_sender(self, account_id: int, address: str) -> bool:
+        """Whether the account trusts ``address``."""
+        ...
+
+    async def list_image_senders(self, account_id: int) -> list[str]:
+        """The trusted addresses, sorted."""
         ...
 
 

@@ -89,6 +89,15 @@ class TextContains:
 
 
 @dataclass(frozen=True, slots=True)
+class HasAttachment:
+    """Messages whose ingest summary says they carry an attachment (``MessageSummary.
+    has_attachment``, stored with the content: no message is read to answer). Not an IMAP
+    SEARCH key; the webmail's "has attachments" filter."""
+
+    present: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class ModSeqAtLeast:
     """CONDSTORE ``MODSEQ n`` (RFC 7162 §3.1.5)."""
 
@@ -119,6 +128,7 @@ SearchKey = (
     | SizeRange
     | HeaderContains
     | TextContains
+    | HasAttachment
     | ModSeqAtLeast
     | Not
     | AnyOf

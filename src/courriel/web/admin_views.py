@@ -1,10 +1,21 @@
 """The admin pages, for accounts with the admin role: ``/admin/...``.
 
 Owns: the overview (listeners, the certificate in service and its expiry, storage used),
-domains (list, add — with their DKIM keys — and the DNS records each needs, with copy
-buttons), accounts (create, disable and enable, the admin role, reset the password, quota
-with a usage bar), aliases and catch-alls, the outbound queue (list, retry, drop), bans
-(lift) and the recent security log.
+domains (list, add — with their DKIM keys —, the DNS records each needs, with copy
+buttons, DKIM key rotation, removal once empty after a confirmation), accounts (create,
+disable and enable, the admin role, reset the password, quota with a usage bar), aliases
+and catch-alls, the outbound queue (list, retry, drop), bans (lift) and the security log.
+
+Lists are paged (``paging.py``: 50 a page, previous and next links): accounts and aliases
+by address with a filter on the address's beginning, the queue oldest first, the log newest
+first. Every page reads one page from the store (SQL ``LIMIT``/``OFFSET``; the log file
+from its end), and counts come from aggregate queries, so 10,000 accounts cost no more
+than 50.
+
+DKIM rotation (``directory/dkim_rotation.py``): "new key" adds a pending pair whose
+records the page shows to publish while the active pair keeps signing; "sign with this
+pair" (after ticking that the records are published) makes it the one that signs and
+retires the old pair; a retired or pending pair can then be removed.
 
 Who may: the role is the account's ``admin`` flag (``courriel account add --admin``), read
 from the store on every request, so taking it away works at once. Anyone else — logged in
@@ -19,8 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -28,13 +38,16 @@ from starlette.responses import RedirectResponse, Response
 
 from courriel.config import format_size, parse_size
 from courriel.core.errors import CourrielError
+from courriel.directory.dkim_rotation import DkimKeyPair, KeyState
 from courriel.directory.dns_records import domain_records
-from courriel.storage.errors import NotFound
+from courriel.storage.errors import Conflict, NotFound
+from courriel.storage.records import DomainRecord
 from courriel.web.context import NotFoundHere, WebContext
 from courriel.web.management import CERTIFICATE_WARNING_DAYS, Management, Notices, show_page
+from courriel.web.paging import PAGE_SIZE, Pager, page_number
 from courriel.web.sessions import OpenSession
 
-SECURITY_LOG_LINES = 100
+MAX_FILTER = 320
 MAX_FIELD = 1024
 MAX_TARGETS_TEXT = 16 * 1024
 NOTICES = Notices(
@@ -52,12 +65,17 @@ NOTICES = Notices(
         "retried",
         "dropped",
         "unbanned",
+        "domain_removed",
+        "dkim_rotated",
+        "dkim_activated",
+        "dkim_removed",
     },
 )
 """The ``?done=`` notices a page may show after a redirect (anything else is ignored)."""
 OVERVIEW = "admin.html"
 DOMAINS = "admin_domains.html"
 DOMAIN = "admin_domain.html"
+DOMAIN_REMOVE = "admin_domain_remove.html"
 ACCOUNTS = "admin_accounts.html"
 ACCOUNT = "admin_account.html"
 ALIASES = "admin_aliases.html"
@@ -103,6 +121,7 @@ class AdminViews:
             OVERVIEW: self._overview_values,
             DOMAINS: self._domains_values,
             DOMAIN: self._domain_values,
+            DOMAIN_REMOVE: self._domain_remove_values,
             ACCOUNTS: self._accounts_values,
             ACCOUNT: self._account_values,
             ALIASES: self._aliases_values,
@@ -177,17 +196,17 @@ class AdminViews:
     async def _overview_values(self, request: Request) -> dict[str, Any]:
         del request
         management = self.management
-        accounts = await management.directory.list_accounts()
+        usage = (await management.directory.domain_usage()).values()
         return {
             "status_report": await asyncio.to_thread(
                 management.status.report, self.context.clock.now()
             ),
             "warning_days": CERTIFICATE_WARNING_DAYS,
-            "mail_bytes": sum(account.used_bytes for account in accounts),
-            "message_count": sum(account.message_count for account in accounts),
-            "account_count": len(accounts),
-            "domain_count": len(await management.directory.list_domains()),
-            "queued_count": len(await management.queue.list_messages()),
+            "mail_bytes": sum(domain.used_bytes for domain in usage),
+            "message_count": sum(domain.message_count for domain in usage),
+            "account_count": sum(domain.accounts for domain in usage),
+            "domain_count": len(usage),
+            "queued_count": await management.queue.count_messages(),
             "ban_count": len(await self.context.auth.list_bans()),
         }
 
@@ -196,22 +215,42 @@ class AdminViews:
     async def _domains_values(self, request: Request) -> dict[str, Any]:
         del request
         directory = self.management.directory
-        counts = Counter(account.domain_id for account in await directory.list_accounts())
+        usage = await directory.domain_usage()
         domains = await directory.list_domains()
-        return {"domains": [(domain, counts[domain.id]) for domain in domains]}
+        return {
+            "domains": [(domain, usage[domain.name]) for domain in domains if domain.name in usage]
+        }
+
+    async def _domain(self, request: Request) -> DomainRecord:
+        """The domain the path names, when it is served here; else 404."""
+        found = await self.management.directory.get_domain(str(request.path_params["domain"]))
+        if found is None:
+            raise NotFoundHere("domain")
+        return found
+
+    async def _domain_name(self, request: Request) -> str:
+        return (await self._domain(request)).name
 
     async def _domain_values(self, request: Request) -> dict[str, Any]:
         directory = self.management.directory
-        name = str(request.path_params["domain"]).lower()
-        found = next((d for d in await directory.list_domains() if d.name == name), None)
-        if found is None:
-            raise NotFoundHere("domain")
-        keys = await directory.dkim_keys(found.name)
+        found = await self._domain(request)
+        name = found.name
+        keys = await directory.dkim_keys(name)
         return {
             "domain": found,
-            "records": domain_records(found.name, self.management.hostname, keys),
-            "accounts": await directory.list_accounts(found.name),
-            "aliases": await directory.list_aliases(found.name),
+            "usage": (await directory.domain_usage())[name],
+            "records": domain_records(name, self.management.hostname, keys),
+            "key_pairs": await directory.dkim_key_pairs(name),
+            "accounts": await directory.list_accounts_page(domain=name, limit=PAGE_SIZE),
+            "aliases": await directory.list_aliases_page(domain=name, limit=PAGE_SIZE),
+            "page_size": PAGE_SIZE,
+        }
+
+    async def _domain_remove_values(self, request: Request) -> dict[str, Any]:
+        name = await self._domain_name(request)
+        return {
+            "domain_name": name,
+            "usage": (await self.management.directory.domain_usage())[name],
         }
 
     @admin_only
@@ -222,14 +261,93 @@ class AdminViews:
             return await self._refused(request, session, form, DOMAINS, error)
         return _done(f"/admin/domains/{domain.name}", "domain")
 
+    @admin_only
+    async def remove_domain(self, request: Request, session: OpenSession, form: Form) -> Response:
+        """The confirmation page's POST: the domain's name typed again, then removed with
+        its DKIM keys; refused (with how many) while accounts or aliases remain."""
+        name = await self._domain_name(request)
+        if _field(form, "confirm_name", 255).strip().lower() != name:
+            return await self._show(
+                request, session, DOMAIN_REMOVE, status=400, message_key="admin.type_the_name"
+            )
+        try:
+            await self.management.directory.remove_domain(name)
+        except Conflict as error:
+            return await self._refused(request, session, form, DOMAIN_REMOVE, error)
+        return _done("/admin/domains", "domain_removed")
+
+    # -- DKIM key rotation -----------------------------------------------------------------------
+
+    @admin_only
+    async def rotate_dkim(self, request: Request, session: OpenSession, form: Form) -> Response:
+        del session, form
+        name = await self._domain_name(request)
+        await self.management.directory.rotate_dkim_keys(name)
+        return _done(f"/admin/domains/{name}", "dkim_rotated")
+
+    @admin_only
+    async def activate_dkim(self, request: Request, session: OpenSession, form: Form) -> Response:
+        name = await self._domain_name(request)
+        pair = await self._key_pair(name, form)
+        if pair.state is not KeyState.ACTIVE and _field(form, "published") != "on":
+            return await self._show(
+                request, session, DOMAIN, status=400, message_key="admin.dkim_publish_first"
+            )
+        await self.management.directory.activate_dkim_keys(name, pair.base)
+        return _done(f"/admin/domains/{name}", "dkim_activated")
+
+    @admin_only
+    async def remove_dkim(self, request: Request, session: OpenSession, form: Form) -> Response:
+        name = await self._domain_name(request)
+        pair = await self._key_pair(name, form)
+        try:
+            await self.management.directory.remove_dkim_keys(name, pair.base)
+        except CourrielError as error:
+            return await self._refused(request, session, form, DOMAIN, error)
+        return _done(f"/admin/domains/{name}", "dkim_removed")
+
+    async def _key_pair(self, domain: str, form: Form) -> DkimKeyPair:
+        """The key pair the form's ``pair`` names; 404 when the domain has none such."""
+        pairs = await self.management.directory.dkim_key_pairs(domain)
+        wanted = _field(form, "pair", 255)
+        pair = next((pair for pair in pairs if pair.base == wanted), None)
+        if pair is None:
+            raise NotFoundHere("DKIM key")
+        return pair
+
     # -- accounts ----------------------------------------------------------------------------
 
     async def _accounts_values(self, request: Request) -> dict[str, Any]:
-        del request
         directory = self.management.directory
+        values = await self._address_list(
+            request, "accounts", directory.count_accounts, directory.list_accounts_page
+        )
+        return values | {"domains": await directory.list_domains()}
+
+    async def _address_list(
+        self,
+        request: Request,
+        name: str,
+        count: Callable[..., Awaitable[int]],
+        page: Callable[..., Awaitable[Sequence[object]]],
+    ) -> dict[str, Any]:
+        """One page of accounts or aliases (``name``) by address, filtered by the query's
+        ``q`` (the start of the addresses, lower-cased as stored) and ``domain`` (when it is
+        one served here), with its pager and filter."""
+        prefix = request.query_params.get("q", "")[:MAX_FILTER].strip().lower()
+        typed_domain = request.query_params.get("domain", "")[:255].strip().lower()
+        known = bool(typed_domain) and await self.management.directory.is_local_domain(typed_domain)
+        domain = typed_domain if known else None
+        pager = Pager.of(
+            request,
+            await count(prefix=prefix, domain=domain),
+            {"q": prefix, "domain": domain or ""},
+        )
         return {
-            "accounts": await directory.list_accounts(),
-            "domains": await directory.list_domains(),
+            name: await page(prefix=prefix, domain=domain, offset=pager.offset, limit=pager.size),
+            "pager": pager,
+            "filter": prefix,
+            "filter_domain": domain or "",
         }
 
     async def _address(self, request: Request) -> str:
@@ -316,8 +434,10 @@ class AdminViews:
     # -- aliases -----------------------------------------------------------------------------
 
     async def _aliases_values(self, request: Request) -> dict[str, Any]:
-        del request
-        return {"aliases": await self.management.directory.list_aliases()}
+        directory = self.management.directory
+        return await self._address_list(
+            request, "aliases", directory.count_aliases, directory.list_aliases_page
+        )
 
     @admin_only
     async def add_alias(self, request: Request, session: OpenSession, form: Form) -> Response:
@@ -341,8 +461,12 @@ class AdminViews:
     # -- queue -------------------------------------------------------------------------------
 
     async def _queue_values(self, request: Request) -> dict[str, Any]:
-        del request
-        return {"messages": await self.management.queue.list_messages()}
+        queue = self.management.queue
+        pager = Pager.of(request, await queue.count_messages())
+        return {
+            "messages": await queue.list_messages_page(pager.offset, pager.size),
+            "pager": pager,
+        }
 
     def _message_id(self, request: Request) -> int:
         text = str(request.path_params["message"])
@@ -369,12 +493,26 @@ class AdminViews:
     # -- security ------------------------------------------------------------------------------
 
     async def _security_values(self, request: Request) -> dict[str, Any]:
-        del request
+        number = page_number(request)
+        end_text = request.query_params.get("end", "")
+        end = int(end_text) if end_text.isdigit() and len(end_text) <= 18 else None
+        log_page = await asyncio.to_thread(
+            functools.partial(
+                self.management.security_log.page,
+                end=end,
+                skip=(number - 1) * PAGE_SIZE,
+                limit=PAGE_SIZE,
+            )
+        )
+        # The links keep the file length page 1 was read at: appended events do not
+        # shift the later pages.
+        pager = Pager(
+            request.url.path, number, None, more=log_page.more, keep={"end": str(log_page.end)}
+        )
         return {
             "bans": await self.context.auth.list_bans(),
-            "events": await asyncio.to_thread(
-                self.management.security_log.recent, SECURITY_LOG_LINES
-            ),
+            "events": log_page.events,
+            "pager": pager,
         }
 
     @admin_only

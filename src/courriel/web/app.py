@@ -24,10 +24,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from courriel.acme.challenges import WELL_KNOWN_PREFIX, ChallengeDirectory
 from courriel.core.clock import Clock
 from courriel.directory.auth import AuthService
 from courriel.mailstore.service import MailStore
-from courriel.storage.ports import ChangeBus
+from courriel.storage.ports import ChangeBus, ImageSenderRepo
 from courriel.web import admin_views
 from courriel.web.action_views import ActionViews
 from courriel.web.admin_views import AdminViews
@@ -37,10 +38,12 @@ from courriel.web.context import NotAllowed, NotFoundHere, WebContext
 from courriel.web.conversation_views import ConversationViews
 from courriel.web.events import EventViews
 from courriel.web.folder_views import FolderViews
+from courriel.web.image_sender_views import ImageSenderViews
 from courriel.web.mail_settings_views import FORWARDING, SIGNATURE, VACATION, MailSettingsViews
 from courriel.web.mail_views import MailViews
 from courriel.web.management import Management
 from courriel.web.original_views import OriginalViews
+from courriel.web.remote_images import RemoteImages
 from courriel.web.search_views import SearchViews
 from courriel.web.security import BodyLimit, SecurityHeaders
 from courriel.web.sessions import WebSessions
@@ -62,10 +65,10 @@ def make_templates() -> jinja2.Environment:
     )
 
 
-def routes(context: WebContext) -> list[Route | Mount]:
+def routes(context: WebContext, remote_images: RemoteImages | None = None) -> list[Route | Mount]:
     """Every path of the webmail."""
     auth = AuthViews(context)
-    mail = MailViews(context)
+    mail = MailViews(context, remote_images)
     events = EventViews(context)
     actions, folders, search = ActionViews(context), FolderViews(context), SearchViews(context)
     conversation = ConversationViews(context)
@@ -117,6 +120,7 @@ def management_routes(context: WebContext, management: Management | None) -> lis
         Route("/settings/2fa/begin", settings.begin_two_factor, methods=["POST"]),
         Route("/settings/2fa/confirm", settings.confirm_two_factor, methods=["POST"]),
         Route("/settings/2fa/disable", settings.disable_two_factor, methods=["POST"]),
+        Route("/settings/2fa/recovery", settings.regenerate_recovery_codes, methods=["POST"]),
         Route("/settings/app-passwords", settings.app_passwords, methods=["GET"]),
         Route("/settings/app-passwords", settings.add_app_password, methods=["POST"]),
         Route("/settings/app-passwords/revoke", settings.revoke_app_password, methods=["POST"]),
@@ -127,6 +131,15 @@ def management_routes(context: WebContext, management: Management | None) -> lis
         Route("/admin/domains", admin.page(admin_views.DOMAINS), methods=["GET"]),
         Route("/admin/domains", admin.add_domain, methods=["POST"]),
         Route("/admin/domains/{domain}", admin.page(admin_views.DOMAIN), methods=["GET"]),
+        Route(
+            "/admin/domains/{domain}/remove",
+            admin.page(admin_views.DOMAIN_REMOVE),
+            methods=["GET"],
+        ),
+        Route("/admin/domains/{domain}/remove", admin.remove_domain, methods=["POST"]),
+        Route("/admin/domains/{domain}/dkim/rotate", admin.rotate_dkim, methods=["POST"]),
+        Route("/admin/domains/{domain}/dkim/activate", admin.activate_dkim, methods=["POST"]),
+        Route("/admin/domains/{domain}/dkim/remove", admin.remove_dkim, methods=["POST"]),
         Route("/admin/accounts", admin.page(admin_views.ACCOUNTS), methods=["GET"]),
         Route("/admin/accounts", admin.add_account, methods=["POST"]),
         Route("/admin/accounts/{address}", admin.page(admin_views.ACCOUNT), methods=["GET"]),
@@ -179,6 +192,24 @@ def original_routes(context: WebContext, own_host: str) -> list[Route | Mount]:
     ]
 
 
+# -- reading leftovers (issue 8: previews, remote images per sender; mail_views.py) -------
+def reading_routes(context: WebContext, remote_images: RemoteImages | None) -> list[Route | Mount]:
+    """Attachment previews; "always show images from" and its settings page (only with
+    the ``ImageSenderRepo``)."""
+    mail = MailViews(context, remote_images)
+    found: list[Route | Mount] = [
+        Route("/mail/{mailbox}/{uid}/preview/{section}", mail.preview, methods=["GET"]),
+    ]
+    if remote_images is not None:
+        senders = ImageSenderViews(context, remote_images)
+        found += [
+            Route("/mail/{mailbox}/{uid}/images/always", mail.always_show_images, methods=["POST"]),
+            Route("/settings/images", senders.page, methods=["GET"]),
+            Route("/settings/images/remove", senders.remove, methods=["POST"]),
+        ]
+    return found
+
+
 # -- writing mail (issue 8: compose_views.py) ---------------------------------------------
 COMPOSE_PREFIX = "/compose"
 """Paths whose requests may carry attachments: ``Sending.request_limit`` instead of
@@ -214,6 +245,7 @@ def create_app(
     management: Management | None = None,
     sending: Sending | None = None,
     hostname: str = "",
+    image_senders: ImageSenderRepo | None = None,
 ) -> Starlette:
     """The webmail over these domain services (``runtime`` passes the Services' own)."""
     context = WebContext(
@@ -245,8 +277,11 @@ def create_app(
         # Starlette re-raises after this page is sent: the HTTP server logs the traceback.
         return context.error(request, 500, "error.server")
 
+    own_host = hostname or (management.hostname if management else "")  # area: reading
+    remote_images = RemoteImages(image_senders, own_host, clock) if image_senders else None
     return Starlette(
-        routes=routes(context)
+        routes=routes(context, remote_images)
+        + reading_routes(context, remote_images)
         + management_routes(context, management)
         + compose_routes(context, sending)
         + mail_settings_routes(context, sending)
@@ -268,9 +303,11 @@ def create_app(
     )
 
 
-def redirect_app(https_port: int) -> ASGIApp:
+def redirect_app(https_port: int, challenges: ChallengeDirectory | None = None) -> ASGIApp:
     """The plain-HTTP listener's app: every GET or HEAD goes to the same path over HTTPS
-    (301); anything else gets 400, since a form must never be posted in clear text."""
+    (301); anything else gets 400, since a form must never be posted in clear text.
+    ``/.well-known/acme-challenge/<token>`` answers from ``challenges`` instead (ACME
+    http-01, RFC 8555 §8.3): the key authorization, or 404 for an unknown token."""
     port = "" if https_port == 443 else f":{https_port}"
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -278,8 +315,18 @@ def redirect_app(https_port: int) -> ASGIApp:
             return
         request = Request(scope, receive)
         host = urlsplit(f"//{request.headers.get('host', '')}").hostname
-        if request.method not in ("GET", "HEAD") or not host:
-            response: Response = Response("use https\n", status_code=400)
+        request_path = request.url.path
+        if challenges is not None and request_path.startswith(WELL_KNOWN_PREFIX):
+            # RFC 8555 §8.3: the CA fetches over plain HTTP, whatever Host it names.
+            answer = challenges.key_authorization(request_path.removeprefix(WELL_KNOWN_PREFIX))
+            if request.method not in ("GET", "HEAD"):
+                response: Response = Response("use GET\n", status_code=405)
+            elif answer is None:
+                response = Response("no such challenge\n", status_code=404)
+            else:
+                response = Response(answer, media_type="application/octet-stream")
+        elif request.method not in ("GET", "HEAD") or not host:
+            response = Response("use https\n", status_code=400)
         else:
             target = f"https://{host if ':' not in host else f'[{host}]'}{port}"
             path = scope.get("raw_path", b"/").decode("latin-1") or "/"

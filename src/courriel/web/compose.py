@@ -4,7 +4,9 @@ Owns: reading the address fields a user typed (``parse_recipients``: valid mailb
 the pieces that are not addresses), the ``Composition`` a form stands for, and
 ``build_message``, which writes it as a MIME message: header fields through
 ``courriel.mail.compose`` (RFC 5322 §3.6 fields, RFC 2047 words, folding), a text/plain
-body (quoted-printable when it is not short 7-bit lines, RFC 2045 §6.7), and, with
+body (quoted-printable when it is not short 7-bit lines, RFC 2045 §6.7) — or, for a message
+written in rich text, multipart/alternative (RFC 2046 §5.1.4) of that text/plain and a
+text/html part (RFC 2854) of the cleaned HTML (``web.rich_text``) — and, with
 attachments, multipart/mixed (RFC 2046 §5.1.3) whose files are base64 (RFC 2045 §6.8)
 with RFC 2231 names when they are not ASCII, and whose attached messages are message/rfc822
 without an encoding of their own (RFC 2046 §5.2.1). Also what a reply or a forward starts
@@ -37,6 +39,7 @@ from courriel.mail.compose import (
 from courriel.mail.encoded_words import decode_encoded_words
 from courriel.mail.envelope import Envelope
 from courriel.mail.summary import message_ids
+from courriel.web.rich_text import html_document
 
 MAX_RECIPIENTS = 100
 """Addresses in To, Cc and Bcc together (the SMTP servers' ``max_recipients`` is higher)."""
@@ -169,6 +172,9 @@ class Composition:
     bcc: tuple[Mailbox, ...] = ()
     subject: str = ""
     body: str = ""
+    html: str = ""
+    """Clean editor HTML (``rich_text.clean_composed_html``) when written in rich text;
+    ``body`` is then its plain-text alternative."""
     in_reply_to: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     attachments: tuple[FilePart, ...] = field(default=())
@@ -207,17 +213,33 @@ def build_message(
     if composition.references:
         fields.append(("References", " ".join(composition.references)))
     fields.append(("MIME-Version", "1.0"))  # RFC 2045 §4
-    text_fields, text_body = _text_part(composition.body)
-    if not composition.attachments:
-        return header_lines(fields + text_fields) + b"\r\n" + text_body
-    parts = [header_lines(text_fields) + b"\r\n" + text_body]
-    parts.extend(_attachment_part(item) for item in composition.attachments)
+    content_fields, content = _text_part(composition.body)
+    if composition.html:
+        # RFC 2046 §5.1.4: alternatives in increasing faithfulness, the plain text first.
+        html_fields, html_body = _html_part(composition.html)
+        content_fields, content = _multipart(
+            "alternative",
+            [
+                header_lines(content_fields) + b"\r\n" + content,
+                header_lines(html_fields) + b"\r\n" + html_body,
+            ],
+        )
+    if composition.attachments:
+        parts = [header_lines(content_fields) + b"\r\n" + content]
+        parts.extend(_attachment_part(item) for item in composition.attachments)
+        content_fields, content = _multipart("mixed", parts)
+    return header_lines(fields + content_fields) + b"\r\n" + content
+
+
+def _multipart(subtype: str, parts: list[bytes]) -> tuple[list[tuple[str, str]], bytes]:
+    """The Content-Type field and the body of a multipart of ``parts`` (each its header
+    lines, an empty line and its body)."""
     boundary = mime_boundary(b"".join(parts))
-    fields.append(("Content-Type", f'multipart/mixed; boundary="{boundary}"'))
+    fields = [("Content-Type", f'multipart/{subtype}; boundary="{boundary}"')]
     delimiter = b"--" + boundary.encode("ascii")
     # RFC 2046 §5.1.1: each part follows a delimiter line; the close delimiter ends them.
     body = b"".join(delimiter + b"\r\n" + part + b"\r\n" for part in parts) + delimiter + b"--\r\n"
-    return header_lines(fields) + b"\r\n" + body
+    return fields, body
 
 
 def normalize_text(text: str) -> str:
@@ -240,6 +262,17 @@ def _text_part(text: str) -> tuple[list[tuple[str, str]], bytes]:
         return fields, body.encode("ascii")
     fields.append(("Content-Transfer-Encoding", "quoted-printable"))
     return fields, quoted_printable(body.removesuffix("\r\n")) + b"\r\n"
+
+
+def _html_part(fragment: str) -> tuple[list[tuple[str, str]], bytes]:
+    """The text/html alternative: the whole document, quoted-printable (RFC 2045 §6.7),
+    since editor HTML has long lines."""
+    document = normalize_text(html_document(fragment))
+    fields = [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Transfer-Encoding", "quoted-printable"),
+    ]
+    return fields, quoted_printable(document.removesuffix("\r\n")) + b"\r\n"
 
 
 def _parameter(name: str, value: str) -> str:

@@ -15,6 +15,12 @@ Sent (special use ``\\Sent``, RFC 6154) is marked ``\\Seen`` and keeps its Bcc f
 Drafts live in the Drafts mailbox (special use ``\\Drafts``) flagged ``\\Draft``: saving
 again replaces the old copy, sending removes it.
 
+Rich text: the script's editor posts ``format=html`` and its HTML (``body_html``); the HTML
+is cleaned here, on the server (``rich_text.clean_composed_html``), and the plain-text
+alternative derived from the clean HTML, whatever the browser sent as text. A draft written
+in rich text reopens in rich text; every form also carries the editor's starting HTML (a
+reply's quote as a blockquote), for when the writer switches to it.
+
 Every mailbox and message is looked up among the logged-in account's own, so another
 account's draft or message answers 404 like a missing one. A refused send re-renders the
 form with what was typed; uploaded files are first kept in a draft, so nothing is lost.
@@ -41,7 +47,6 @@ from courriel.directory.auth import Principal
 from courriel.mail.compose import make_message_id
 from courriel.mail.envelope import Envelope as MailEnvelope
 from courriel.mail.summary import message_ids
-from courriel.mail.text import html_to_text
 from courriel.storage.records import MailboxRecord, MessageRecord
 from courriel.web.compose import (
     MAX_RECIPIENTS,
@@ -73,6 +78,14 @@ from courriel.web.i18n import Translator
 from courriel.web.mail_settings_views import signed
 from courriel.web.mail_views import _ordered
 from courriel.web.messages import find_attachment, open_message, part_bytes, part_text
+from courriel.web.rich_text import (
+    clean_composed_html,
+    editor_markup,
+    html_to_plain,
+    quotable_html,
+    quoted_html,
+    text_to_html,
+)
 from courriel.web.security import same_origin
 from courriel.web.sessions import OpenSession
 
@@ -145,6 +158,11 @@ class ComposeForm:
     bcc: str = ""
     subject: str = ""
     body: str = ""
+    body_html: str = ""
+    """The editor's HTML as posted (not clean yet), or its starting HTML."""
+    format: str = ""
+    """``"html"`` (rich text), ``"plain"``, or ``""`` for a new form: the writer's last
+    choice then (the script remembers it)."""
     in_reply_to: str = ""
     references: str = ""
     draft: str = ""
@@ -168,6 +186,8 @@ class ComposeForm:
             bcc=text("bcc"),
             subject=text("subject"),
             body=text("body"),
+            body_html=text("body_html"),
+            format="html" if text("format") == "html" else "plain",
             in_reply_to=text("in_reply_to"),
             references=text("references"),
             draft=text("draft"),
@@ -242,7 +262,8 @@ class ComposeViews:
             return session
         to = request.query_params.get("to", "")[:2000]
         body = await signed(self.sending.delivery.mail_settings, session.account.id, "")
-        return await self._page(request, session, ComposeForm(to=to, body=body))
+        form = ComposeForm(to=to, body=body, body_html=text_to_html(body))
+        return await self._page(request, session, form)
 
     async def start_from(self, request: Request) -> Response:
         """A reply, reply-all or forward of one of the account's messages."""
@@ -259,7 +280,8 @@ class ComposeViews:
         form = await starter(self, request, session, record)
         if mode.startswith("reply"):  # the signature above the quote (mail_settings_views)
             body = await signed(self.sending.delivery.mail_settings, session.account.id, form.body)
-            form = replace(form, body=body)
+            signature = text_to_html(body.removesuffix(form.body))
+            form = replace(form, body=body, body_html=signature + form.body_html)
         return await self._page(request, session, form)
 
     async def draft(self, request: Request) -> Response:
@@ -282,6 +304,12 @@ class ComposeViews:
         envelope = opened.parsed.envelope
         texts = [p for p in opened.readable if p.subtype == "plain"]
         body = await part_text(self.context.mailstore, record, texts[0]) if texts else ""
+        htmls = [p for p in opened.readable if p.subtype == "html"]
+        rich = await part_text(self.context.mailstore, record, htmls[0]) if htmls else ""
+        if rich and not body:
+            # The reading view keeps only the HTML half of an alternative: the text box (and
+            # a browser without the editor's script) must still hold the words.
+            body = html_to_plain(rich)
         senders = mailboxes_of(envelope, "from")
         summary = record.summary
         return ComposeForm(
@@ -291,6 +319,8 @@ class ComposeViews:
             bcc=", ".join(m.display() for m in mailboxes_of(envelope, "bcc")),
             subject=summary.subject,
             body=body.replace("\r\n", "\n").rstrip("\n") + "\n" if body else "",
+            body_html=clean_composed_html(rich) if rich else text_to_html(body),
+            format="html" if rich else "plain",
             in_reply_to=" ".join(bracketed(message_ids(summary.in_reply_to))),
             references=" ".join(bracketed(summary.references)),
             draft=str(uid),
@@ -323,6 +353,8 @@ class ComposeViews:
             form=form,
             senders=senders,
             errors=errors or [],
+            # Cleaned here too: a refused form comes back with the HTML as posted.
+            editor_html=editor_markup(form.body_html),
             max_size=self.sending.max_message_size,
             saved=request.query_params.get("saved") == "1" and not errors,
         )
@@ -348,12 +380,14 @@ class ComposeViews:
             author=author,
         )
         text = await self._plain_text(record)
+        body_html = quoted_html(intro, await self._quotable_html(record, text))
         return ComposeForm(
             sender=self._own_recipient(envelope, own),
             to=", ".join(m.display() for m in to),
             cc=", ".join(m.display() for m in cc),
             subject=reply_subject(summary.subject),
             body=quoted(text, intro),
+            body_html=body_html,
             in_reply_to=" ".join(in_reply_to),
             references=" ".join(references),
             answered=f"{record.mailbox_id}/{record.uid}",
@@ -375,8 +409,18 @@ class ComposeViews:
         pieces = []
         for part in opened.readable:
             text = await part_text(self.context.mailstore, record, part)
-            pieces.append(html_to_text(text) if part.subtype == "html" else text)
+            pieces.append(html_to_plain(quotable_html(text)) if part.subtype == "html" else text)
         return "\n".join(pieces)
+
+    async def _quotable_html(self, record: MessageRecord, text: str) -> str:
+        """What a rich reply quotes: the message's HTML parts (cleaned to the editor's
+        allow list), or else its ``text`` as editor HTML."""
+        opened = open_message(record)
+        htmls = [part for part in opened.readable if part.subtype == "html"]
+        if not htmls:
+            return text_to_html(text)
+        pieces = [await part_text(self.context.mailstore, record, part) for part in htmls]
+        return "".join(quotable_html(piece) for piece in pieces)
 
     async def forward(
         self, request: Request, session: OpenSession, record: MessageRecord, *, attached: bool
@@ -399,7 +443,9 @@ class ComposeViews:
         ]
         body = forwarded(await self._plain_text(record), t("compose.forwarded"), headers)
         kept = [KeptPart(a.section, a.filename, a.content_type, a.size) for a in opened.attachments]
-        return ComposeForm(subject=subject, body=body, source=source, kept=kept)
+        return ComposeForm(
+            subject=subject, body=body, body_html=text_to_html(body), source=source, kept=kept
+        )
 
     # -- the one POST ------------------------------------------------------------------------
 
@@ -480,21 +526,27 @@ class ComposeViews:
             errors.extend(t("compose.error.invalid", address=piece) for piece in parsed.invalid)
             fields[name] = parsed.mailboxes
         attachments = await self._attachments(session, form, post)
-        if self._too_large(attachments, form.body):
+        written = form.body + form.body_html
+        if self._too_large(attachments, written):
             errors.append(t("compose.error.too_large", size=self._size(request)))
+        html, body = "", form.body
+        if form.format == "html":
+            html = clean_composed_html(form.body_html)
+            body = html_to_plain(html)  # the text alternative from the clean HTML only
         composition = Composition(
             sender=sender,
             to=fields["to"],
             cc=fields["cc"],
             bcc=fields["bcc"],
             subject=" ".join(form.subject.split())[:998],
-            body=form.body,
+            body=body,
+            html=html,
             in_reply_to=form_message_ids(form.in_reply_to)[:1],
             references=form_message_ids(form.references),
             attachments=tuple(attachments),
         )
         if not strict:
-            if self._too_large(attachments, form.body):
+            if self._too_large(attachments, written):
                 raise ComposeError([t("compose.error.too_large", size=self._size(request))])
             return composition, []
         if not composition.recipients:

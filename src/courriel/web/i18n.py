@@ -499,6 +499,107 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
     "admin.done.retried": {"en": "Delivery will be tried now.", "fr": "L’envoi va être retenté."},
     "admin.done.dropped": {"en": "Message dropped.", "fr": "Message supprimé."},
     "admin.done.unbanned": {"en": "Ban lifted.", "fr": "Bannissement levé."},
+    # admin and settings leftovers (issue 8): paging, domain removal, DKIM rotation, codes
+    "settings.recovery_new": {"en": "New recovery codes", "fr": "Nouveaux codes de secours"},
+    "settings.recovery_new_help": {
+        "en": "Lost your recovery codes, or used most of them? Make a new set: the old codes "
+        "stop working at once, and the new ones are shown only once.",
+        "fr": "Codes de secours perdus ou presque tous utilisés ? Créez-en une nouvelle série : "
+        "les anciens codes cessent aussitôt de fonctionner, les nouveaux ne sont affichés "
+        "qu’une fois.",
+    },
+    "settings.recovery_make": {"en": "Make new codes", "fr": "Créer de nouveaux codes"},
+    "settings.recovery_replaced": {
+        "en": "New recovery codes made; the earlier ones no longer work.",
+        "fr": "Nouveaux codes de secours créés ; les précédents ne fonctionnent plus.",
+    },
+    "admin.pages": {"en": "Pages", "fr": "Pages"},
+    "admin.page_position": {
+        "en": "{first}–{last} of {total}",
+        "fr": "{first} à {last} sur {total}",
+    },
+    "admin.page_of_log": {"en": "Page {number}", "fr": "Page {number}"},
+    "admin.previous": {"en": "← Previous", "fr": "← Précédents"},
+    "admin.next_page": {"en": "Next →", "fr": "Suivants →"},
+    "admin.filter": {"en": "Addresses starting with", "fr": "Adresses commençant par"},
+    "admin.filter_placeholder": {"en": "e.g. ali", "fr": "par ex. ali"},
+    "admin.filter_apply": {"en": "Filter", "fr": "Filtrer"},
+    "admin.filter_clear": {"en": "Show all", "fr": "Tout afficher"},
+    "admin.none_found": {"en": "No account matches.", "fr": "Aucun compte ne correspond."},
+    "admin.see_all": {"en": "See all {count}", "fr": "Voir les {count}"},
+    "admin.dkim": {"en": "DKIM keys", "fr": "Clés DKIM"},
+    "admin.dkim_help": {
+        "en": "To change keys without breaking signatures: make a new key, publish its DNS "
+        "records above, wait until they are served, then sign with it. The old key is then "
+        "retired: leave its records in DNS a few days for mail in transit, then remove it.",
+        "fr": "Pour changer de clés sans casser les signatures : créez une nouvelle clé, "
+        "publiez ses enregistrements DNS ci-dessus, attendez qu’ils soient servis, puis "
+        "signez avec. L’ancienne clé est alors retirée : laissez ses enregistrements "
+        "quelques jours dans le DNS pour le courrier en route, puis supprimez-la.",
+    },
+    "admin.dkim_pair": {"en": "Key", "fr": "Clé"},
+    "admin.dkim_selectors": {"en": "Selectors", "fr": "Sélecteurs"},
+    "admin.dkim_state.active": {"en": "signing", "fr": "signe"},
+    "admin.dkim_state.pending": {"en": "new, not signing yet", "fr": "nouvelle, ne signe pas"},
+    "admin.dkim_state.retired": {"en": "retired", "fr": "retirée"},
+    "admin.dkim_explain.active": {
+        "en": "Signs every message sent from this domain.",
+        "fr": "Signe chaque message envoyé depuis ce domaine.",
+    },
+    "admin.dkim_explain.pending": {
+        "en": "Publish its records, then sign with it.",
+        "fr": "Publiez ses enregistrements, puis signez avec.",
+    },
+    "admin.dkim_explain.retired": {
+        "en": "No longer signs; keep its records a few days, then remove it.",
+        "fr": "Ne signe plus ; gardez ses enregistrements quelques jours, puis supprimez-la.",
+    },
+    "admin.dkim_published": {
+        "en": "Its DNS records are published",
+        "fr": "Ses enregistrements DNS sont publiés",
+    },
+    "admin.dkim_activate": {"en": "Sign with this key", "fr": "Signer avec cette clé"},
+    "admin.dkim_rotate": {"en": "Make a new key", "fr": "Créer une nouvelle clé"},
+    "admin.dkim_none": {
+        "en": "No DKIM key: mail from this domain leaves unsigned.",
+        "fr": "Aucune clé DKIM : le courrier de ce domaine part sans signature.",
+    },
+    "admin.dkim_publish_first": {
+        "en": "Publish the new key’s DNS records first, and tick the box saying so.",
+        "fr": "Publiez d’abord les enregistrements DNS de la nouvelle clé, et cochez la case.",
+    },
+    "admin.domain_remove": {"en": "Remove the domain", "fr": "Supprimer le domaine"},
+    "admin.domain_remove_link": {"en": "Remove {domain}…", "fr": "Supprimer {domain}…"},
+    "admin.domain_in_use": {
+        "en": "{domain} cannot be removed: it still has {accounts} account(s) and {aliases} "
+        "alias(es). Remove them first.",
+        "fr": "{domain} ne peut pas être supprimé : il a encore {accounts} compte(s) et "
+        "{aliases} alias. Supprimez-les d’abord.",
+    },
+    "admin.domain_remove_question": {
+        "en": "Remove {domain} and its DKIM keys? Mail for it will be refused from then on.",
+        "fr": "Supprimer {domain} et ses clés DKIM ? Le courrier pour ce domaine sera "
+        "ensuite refusé.",
+    },
+    "admin.domain_type_name": {
+        "en": "Type {domain} to confirm",
+        "fr": "Tapez {domain} pour confirmer",
+    },
+    "admin.type_the_name": {
+        "en": "The name typed is not the domain’s: nothing was removed.",
+        "fr": "Le nom tapé n’est pas celui du domaine : rien n’a été supprimé.",
+    },
+    "admin.done.domain_removed": {"en": "Domain removed.", "fr": "Domaine supprimé."},
+    "admin.done.dkim_rotated": {
+        "en": "New key made: publish its DNS records, then sign with it.",
+        "fr": "Nouvelle clé créée : publiez ses enregistrements DNS, puis signez avec.",
+    },
+    "admin.done.dkim_activated": {
+        "en": "Mail is now signed with the new key; the old one is retired.",
+        "fr": "Le courrier est maintenant signé avec la nouvelle clé ; l’ancienne est retirée.",
+    },
+    "admin.done.dkim_removed": {"en": "Key removed.", "fr": "Clé supprimée."},
+    # -- end of issue 8 admin and settings leftovers --
     # -- end of area: settings and admin --
     # -- area: writing mail (compose_views) --
     "nav.compose": {"en": "Write", "fr": "Écrire"},
@@ -547,6 +648,19 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "fr": "-------- Message transféré --------",
     },
     "compose.suggestions": {"en": "Suggested addresses", "fr": "Adresses suggérées"},
+    "compose.rich": {"en": "Rich text", "fr": "Texte enrichi"},
+    "compose.toolbar": {"en": "Formatting", "fr": "Mise en forme"},
+    "compose.bold": {"en": "Bold", "fr": "Gras"},
+    "compose.italic": {"en": "Italic", "fr": "Italique"},
+    "compose.underline": {"en": "Underline", "fr": "Souligné"},
+    "compose.bullets": {"en": "• List", "fr": "• Liste"},
+    "compose.numbers": {"en": "1. List", "fr": "1. Liste"},
+    "compose.link": {"en": "Link", "fr": "Lien"},
+    "compose.link_prompt": {
+        "en": "Address of the link (https://…, mailto:…)",
+        "fr": "Adresse du lien (https://…, mailto:…)",
+    },
+    "compose.quote": {"en": "Quote", "fr": "Citation"},
     "compose.no_drafts": {
         "en": "This account has no Drafts folder.",
         "fr": "Ce compte n’a pas de dossier Brouillons.",
@@ -714,6 +828,47 @@ CATALOGUE: Mapping[str, Mapping[str, str]] = {
         "téléchargez-le pour le reste.",
     },
     # -- end of area: show original --
+    # -- area: reading leftovers (issue 8: search_views, mail_views, image_sender_views) --
+    "search.scope": {"en": "Search in", "fr": "Chercher dans"},
+    "search.this_folder": {"en": "This folder", "fr": "Ce dossier"},
+    "search.all_folders": {"en": "All folders", "fr": "Tous les dossiers"},
+    "search.in_folder": {"en": "Folder", "fr": "Dossier"},
+    "search.bad_cursor": {
+        "en": "This page address is damaged: search again.",
+        "fr": "L’adresse de cette page est abîmée : relancez la recherche.",
+    },
+    "message.always_images": {
+        "en": "Always show images from {sender}",
+        "fr": "Toujours afficher les images de {sender}",
+    },
+    "message.images_trusted": {
+        "en": "Images are shown: you trust {sender}.",
+        "fr": "Les images sont affichées : vous faites confiance à {sender}.",
+    },
+    "message.images_manage": {"en": "Manage", "fr": "Gérer"},
+    "message.too_many_image_senders": {
+        "en": "Your list of senders whose images are shown is full: remove some in the "
+        "settings first.",
+        "fr": "Votre liste d’expéditeurs dont les images sont affichées est pleine : "
+        "retirez-en d’abord dans les réglages.",
+    },
+    "message.preview_open": {"en": "Open", "fr": "Ouvrir"},
+    "message.previews": {"en": "Pictures attached", "fr": "Images jointes"},
+    "settings.images": {"en": "Images", "fr": "Images"},
+    "settings.images_help": {
+        "en": "Messages from these senders show their remote images directly, when the "
+        "sender is verified (DMARC passed). Add a sender from one of its messages.",
+        "fr": "Les messages de ces expéditeurs affichent directement leurs images distantes, "
+        "quand l’expéditeur est vérifié (DMARC réussi). Ajoutez un expéditeur depuis l’un "
+        "de ses messages.",
+    },
+    "settings.images_empty": {"en": "No sender.", "fr": "Aucun expéditeur."},
+    "settings.images_removed": {"en": "Sender removed.", "fr": "Expéditeur retiré."},
+    "settings.images_bad_address": {
+        "en": "That is not an address of the list.",
+        "fr": "Ce n’est pas une adresse de la liste.",
+    },
+    # -- end of area: reading leftovers --
     "error.not_found": {"en": "Not found.", "fr": "Introuvable."},
     "error.forbidden": {
         "en": "This request was refused (the form expired or came from another site). "

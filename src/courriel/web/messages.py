@@ -6,7 +6,9 @@ summary (sender, subject, date, size, attachment, preview: no message is parsed 
 and one message opened: its stored MIME tree decoded, the parts to read (in
 multipart/alternative the richest one we can show, HTML preferred over plain text, RFC 2046
 §5.1.4), the attachments with their IMAP section numbers (RFC 9051 §6.4.5) as download
-addresses, and the decoded bytes of one part.
+addresses, which of them the browser may preview (``preview_kind``: raster images and PDF,
+never SVG; ``looks_like`` checks the bytes against the type), and the decoded bytes of one
+part.
 
 Must not: speak HTTP, check who may read (the views pass mailboxes of the logged-in
 account only), or sanitise (``sanitize.py``).
@@ -129,6 +131,8 @@ class Attachment:
     filename: str
     content_type: str
     size: int
+    preview: str | None = None
+    """``image`` or ``pdf`` when the browser may show it (``preview_kind``), else None."""
 
 
 @dataclass(frozen=True)
@@ -220,11 +224,46 @@ def open_message(record: MessageRecord) -> OpenedMessage:
         if _shown_leaf(part):
             continue  # shown, or another version of what is shown (an alternative)
         name = part.filename or (f"message-{section}.eml" if part.is_message else f"part-{section}")
-        attachments.append(Attachment(section, name, safe_content_type(part), part.size))
+        content_type = safe_content_type(part)
+        preview = preview_kind(content_type, part.size)
+        attachments.append(Attachment(section, name, content_type, part.size, preview))
     return OpenedMessage(record, parsed, readable, attachments)
 
 
 INLINE_IMAGE_TYPES = frozenset({"image/png", "image/gif", "image/jpeg", "image/webp"})
+PDF_TYPE = "application/pdf"
+MAX_PREVIEW = 25 * 1024 * 1024
+"""Encoded bytes of an attachment shown in the browser; a larger one is only downloaded."""
+_SIGNATURES = {
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+    "image/jpeg": (b"\xff\xd8\xff",),
+}
+
+
+def preview_kind(content_type: str, size: int) -> str | None:
+    """``image`` for the raster types browsers decode without scripts (PNG, JPEG, GIF,
+    WebP), ``pdf`` for PDF, None for anything else: SVG above all, an image format that can
+    carry script, is never shown, only downloaded."""
+    if size > MAX_PREVIEW:
+        return None
+    if content_type in INLINE_IMAGE_TYPES:
+        return "image"
+    return "pdf" if content_type == PDF_TYPE else None
+
+
+def looks_like(content_type: str, data: bytes) -> bool:
+    """Whether the bytes start as the declared previewable type does (its magic number;
+    PDF: ``%PDF-`` within the first 1024 bytes, ISO 32000-1 §7.5.2 and common readers), so a
+    part labelled ``image/png`` that is something else is never handed to the browser as an
+    image."""
+    if content_type == "image/webp":
+        return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    if content_type == PDF_TYPE:
+        return b"%PDF-" in data[:1024]
+    return data.startswith(_SIGNATURES.get(content_type, ()))
+
+
 MAX_INLINE_IMAGES = 8 * 1024 * 1024
 """Total encoded bytes of ``cid:`` images embedded in one shown message."""
 

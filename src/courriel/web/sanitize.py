@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import nh3
 
 _TAGS = frozenset(nh3.ALLOWED_TAGS | {"font", "center", "big", "section", "main"})
-_CLEAN_CONTENT = frozenset(
+CLEAN_CONTENT = frozenset(
     {
         "script",
         "style",
@@ -229,7 +229,7 @@ def sanitize_html(markup: str, *, remote_images: bool) -> SafeHtml:
     cleaned = nh3.clean(
         markup,
         tags=set(_TAGS),
-        clean_content_tags=set(_CLEAN_CONTENT),
+        clean_content_tags=set(CLEAN_CONTENT),
         attributes={tag: set(values) for tag, values in _ATTRIBUTES.items()},
         attribute_filter=keep,
         strip_comments=True,

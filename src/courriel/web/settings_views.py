@@ -4,7 +4,8 @@ Owns: the display name; changing the password (the current one first, the direct
 password policy, then every other web session of the account ends); turning two-factor
 authentication on (a QR code drawn here with ``segno`` as a ``data:`` image — no outside
 service sees the secret —, confirmed by a first code, then the recovery codes shown once)
-and off (password and a code); app passwords (made with a name, shown once, listed with
+and off (password and a code); a new set of recovery codes (password again; the old set
+stops working, the new one is shown once); app passwords (made with a name, shown once, listed with
 their creation and last use, revoked); the spam filter's allow and block lists.
 
 Every credential change asks for the account password again
@@ -209,9 +210,30 @@ class SettingsViews:
             return await self._show(
                 request, session, TWO_FACTOR, status=400, message_key="code.invalid"
             )
+        return self._recovery_codes(request, session, codes, regenerated=False)
+
+    @logged_in
+    async def regenerate_recovery_codes(self, request: Request, session: OpenSession) -> Response:
+        values = await self.context.check_post(request, session.csrf)
+        refused = await self._confirmed(request, session, values, TWO_FACTOR)
+        if refused is not None:
+            return refused
+        try:
+            codes = await self.context.auth.regenerate_recovery_codes(session.account.address)
+        except DirectoryError:  # 2FA was turned off meanwhile (another tab)
+            return RedirectResponse("/settings/2fa", status_code=303)
+        return self._recovery_codes(request, session, codes, regenerated=True)
+
+    def _recovery_codes(
+        self, request: Request, session: OpenSession, codes: list[str], *, regenerated: bool
+    ) -> Response:
         # Shown in this answer only (no-store): the store keeps their digests.
         return self.context.render(
-            request, "settings_recovery.html", session=session, recovery_codes=codes
+            request,
+            "settings_recovery.html",
+            session=session,
+            recovery_codes=codes,
+            regenerated=regenerated,
         )
 
     @logged_in

@@ -71,6 +71,25 @@ def test_two_factor_enrolment(
     assert "off" in run(capsys, "account", "2fa", "status", "alice@example.test", "--data", data)[1]
 
 
+def test_new_recovery_codes_replace_the_old_ones(
+    data: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = ("account", "2fa", "recovery-codes", "alice@example.test", "--data", data)
+    status, _, err = run(capsys, *argv)
+    assert status == 1 and "not on" in err and "Traceback" not in err
+    monkeypatch.setattr("sys.stdin", CodeFromPrintedSecret(capsys))
+    status, out, err = run(capsys, "account", "2fa", "enable", "alice@example.test", "--data", data)
+    assert status == 0, err
+    old = re.findall(r"^  (\S+)$", out, re.M)
+    status, out, err = run(capsys, *argv)
+    assert status == 0, err
+    assert "the earlier ones no longer work" in out
+    new = re.findall(r"^  (\S+)$", out, re.M)
+    assert len(new) == 10 and set(new).isdisjoint(old)
+    status, out, _ = run(capsys, "account", "2fa", "status", "alice@example.test", "--data", data)
+    assert "on, 10 recovery codes left" in out
+
+
 def test_two_factor_without_a_code_stays_off(
     data: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

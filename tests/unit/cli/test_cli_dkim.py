@@ -1,5 +1,6 @@
-"""``courriel dkim show|rotate|remove`` on a real data directory; the records it prints are the
-ones that verify the signatures made with the stored keys."""
+"""``courriel dkim show|rotate|activate|remove`` on a real data directory; the records it prints
+are the ones that verify the signatures made with the stored keys, and a rotation moves the
+signing from the old pair to the new one only when told to."""
 
 from __future__ import annotations
 
@@ -48,6 +49,8 @@ def shown(capsys: pytest.CaptureFixture[str], data: str) -> dict[str, str]:
     assert status == 0, err
     records = {}
     for line in out.splitlines():
+        if line.startswith(";"):  # a master-file comment naming the pair and its state
+            continue
         match = ZONE_LINE.match(line)
         assert match is not None, line
         strings = re.findall(r'"([^"]*)"', match.group(2))
@@ -87,43 +90,61 @@ def test_show_prints_one_record_per_selector_and_they_verify(
     assert sign_and_verify(data, records) == ["pass", "pass"]
 
 
-def test_rotate_keeps_the_old_selectors_signing_until_removed(
+def test_rotation_signs_with_the_new_pair_only_once_activated(
     data: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = shown(capsys, data)
     status, out, err = run(capsys, "dkim", "rotate", "Example.Test", "--data", data)
     assert status == 0, err
-    assert "publish:" in out and "keep signing" in out
+    assert "publish:" in out and "(pending)" in out and "courriel dkim activate" in out
     after = shown(capsys, data)
     assert len(after) == 4 and set(before) < set(after)
     new = sorted(set(after) - set(before))
     assert all(selector in out for selector in new)
-    # Four signatures; with only the old records in DNS the old pair still passes.
-    assert sign_and_verify(data, after) == ["pass"] * 4
-    assert sorted(sign_and_verify(data, before)) == ["pass", "pass", "permerror", "permerror"]
+    base = new[0].rsplit("-", 1)[0]
+    show = run(capsys, "dkim", "show", "example.test", "--data", data)[1]
+    assert f"; {base}: pending" in show and "active" in show
+    # Pending: the old pair alone signs, and verifies with only the old records published.
+    assert sign_and_verify(data, before) == ["pass", "pass"]
+
+    status, out, err = run(capsys, "dkim", "activate", "example.test", new[0], "--data", data)
+    assert status == 0, err
+    assert f"signs with {base}-rsa, {base}-ed25519" in out and "retired:" in out
+    # Active: the new pair alone signs; the new records verify it, the old ones cannot.
+    new_records = {selector: after[selector] for selector in new}
+    assert sign_and_verify(data, new_records) == ["pass", "pass"]
+    assert sign_and_verify(data, before) == ["permerror", "permerror"]
+    show = run(capsys, "dkim", "show", "example.test", "--data", data)[1]
+    assert f"; {base}: active" in show and ": retired" in show
 
     # A second rotation the same month gets fresh selectors, never reused names.
     assert run(capsys, "dkim", "rotate", "example.test", "--data", data)[0] == 0
     assert len(shown(capsys, data)) == 6
 
-    for selector in before:
-        status, out, err = run(capsys, "dkim", "remove", "example.test", selector, "--data", data)
-        assert status == 0, err
-        assert f"removed DKIM selector {selector}" in out
+    old_base = next(iter(before)).rsplit("-", 1)[0]
+    status, out, err = run(capsys, "dkim", "remove", "example.test", old_base, "--data", data)
+    assert status == 0, err
+    assert all(f"removed DKIM selector {selector}" in out for selector in before)
     remaining = shown(capsys, data)
     assert set(remaining).isdisjoint(before) and len(remaining) == 4
-    assert sign_and_verify(data, remaining) == ["pass"] * 4
+    assert sign_and_verify(data, new_records) == ["pass", "pass"]
 
 
-def test_remove_refuses_the_last_key_of_an_algorithm(
+def test_remove_refuses_the_last_active_key_of_an_algorithm(
     data: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     records = shown(capsys, data)
     rsa = next(selector for selector in records if selector.endswith("-rsa"))
     status, _, err = run(capsys, "dkim", "remove", "example.test", rsa, "--data", data)
     assert status == 1
-    assert "last rsa key" in err and "courriel dkim rotate example.test" in err
+    assert "last active rsa key" in err and "courriel dkim rotate example.test" in err
     assert shown(capsys, data) == records
+    # A pending pair can go (never published); the active one still cannot.
+    assert run(capsys, "dkim", "rotate", "example.test", "--data", data)[0] == 0
+    pending = sorted(set(shown(capsys, data)) - set(records))
+    status, _, err = run(capsys, "dkim", "remove", "example.test", pending[0], "--data", data)
+    assert status == 0, err
+    assert run(capsys, "dkim", "activate", "example.test", "nope", "--data", data)[0] == 1
 
 
 def test_errors_name_the_problem(data: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -155,7 +176,13 @@ def test_show_without_keys_says_how_to_make_them(
 
 
 def test_help(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (["dkim"], ["dkim", "show"], ["dkim", "rotate"], ["dkim", "remove"]):
+    for argv in (
+        ["dkim"],
+        ["dkim", "show"],
+        ["dkim", "rotate"],
+        ["dkim", "activate"],
+        ["dkim", "remove"],
+    ):
         with pytest.raises(SystemExit) as exit_info:
             main([*argv, "--help"])
         assert exit_info.value.code == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+from dataclasses import replace
 from email.message import EmailMessage
 
 import httpx
@@ -517,3 +518,125 @@ async def test_a_forwarded_message_survives_the_draft(web: Web) -> None:
     assert attached.get_content_type() == "message/rfc822"
     assert attached.get_content()["Message-ID"] == "<orig@example.test>"
     assert await messages(web, ALICE, "Drafts") == []
+
+
+# -- rich text ----------------------------------------------------------------------------------
+
+
+def alice_to_bob(body: str, html: str, attachments: tuple[FilePart, ...] = ()) -> bytes:
+    composition = Composition(ALICE_BOX, to=(Mailbox(None, BOB),), subject="Rich")
+    return build(replace(composition, body=body, html=html, attachments=attachments))
+
+
+def test_rich_text_is_multipart_alternative() -> None:
+    raw = alice_to_bob("Hello Bob, déjà vu\n", "<div>Hello <b>Bob</b>, déjà vu</div>")
+    assert raw.isascii()
+    message = parsed(raw)
+    assert message.get_content_type() == "multipart/alternative"
+    plain, rich = message.iter_parts()
+    assert isinstance(plain, EmailMessage) and isinstance(rich, EmailMessage)
+    assert plain.get_content_type() == "text/plain"  # RFC 2046 §5.1.4: the simplest first
+    assert plain.get_content() == "Hello Bob, déjà vu\r\n"
+    assert rich.get_content_type() == "text/html"
+    assert rich.get_content_charset() == "utf-8"
+    assert "<div>Hello <b>Bob</b>, déjà vu</div>" in rich.get_content()
+    # With a file: multipart/mixed holding the alternative, then the file.
+    raw = alice_to_bob("Hi\n", "<div><i>Hi</i></div>", (FilePart("a.txt", "text/plain", b"x"),))
+    message = parsed(raw)
+    assert message.get_content_type() == "multipart/mixed"
+    kinds = [part.get_content_type() for part in message.walk()]
+    assert kinds == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "text/plain",
+    ]
+    assert next(message.iter_attachments()).get_filename() == "a.txt"
+    html_body = message.get_body(preferencelist=("html",))
+    assert html_body is not None and "<i>Hi</i>" in html_body.get_content()
+
+
+HOSTILE_EDITOR = (
+    "<div>Dear <strong>Bob</strong></div>"
+    "<script>alert('XSS-script')</script>"
+    "<div onclick=\"alert('XSS-click')\">click</div>"
+    "<img src=x onerror=\"alert('XSS-img')\">"
+    "<a href=\"javascript:alert('XSS-link')\">link</a>"
+)
+
+
+def to_bob(action: str, subject: str, **fields: str) -> dict[str, str | list[str]]:
+    """The form's fields for a message to Bob."""
+    return {"action": action, "to": BOB, "subject": subject, **fields}
+
+
+async def test_rich_text_sent_is_cleaned_on_the_server(web: Web) -> None:
+    await login(web.client)
+    typed = "the browser's text is not what is sent <script>"
+    fields = to_bob("send", "Rich", format="html", body_html=HOSTILE_EDITOR, body=typed)
+    answer = await post(web, fields)
+    assert answer.status_code == 303, answer.text
+    [(received, _)] = await messages(web, BOB, "INBOX")
+    assert b"XSS" not in received and b"onclick" not in received and b"<script" not in received
+    message = parsed(received)
+    assert message.get_content_type() == "multipart/alternative"
+    html_body = message.get_body(preferencelist=("html",))
+    plain_body = message.get_body(preferencelist=("plain",))
+    assert html_body is not None and plain_body is not None
+    assert "<strong>Bob</strong>" in html_body.get_content()
+    assert plain_body.get_content() == "Dear Bob\r\nclick\r\nlink\r\n"
+    # Plain mode ignores whatever HTML the form carries.
+    fields = to_bob("send", "Plain", format="plain", body="Hi", body_html="<b>no</b>")
+    answer = await post(web, fields)
+    assert answer.status_code == 303
+    plain = parsed((await messages(web, BOB, "INBOX"))[1][0])
+    assert plain.get_content_type() == "text/plain"
+
+
+async def test_rich_drafts_and_refused_forms_keep_the_mode(web: Web) -> None:
+    await login(web.client)
+    saved = await post(web, to_bob("save", "Rich draft", format="html", body_html=HOSTILE_EDITOR))
+    assert saved.status_code == 303
+    page = await web.client.get(saved.headers["location"])
+    assert 'name="format" value="plain" data-start="html"' in page.text
+    assert "<div>Dear <strong>Bob</strong></div>" in page.text  # the editor's content
+    assert "XSS" not in page.text and "onclick" not in page.text
+    # The text box holds the words too: saved again without the editor's script (format
+    # plain), the draft keeps them.
+    textarea = re.search(r"<textarea[^>]*name=\"body\"[^>]*>(.*?)</textarea>", page.text, re.S)
+    assert textarea is not None and "Dear Bob" in textarea[1]
+    [(draft, _)] = await messages(web, ALICE, "Drafts")
+    assert parsed(draft).get_content_type() == "multipart/alternative"
+    # Refused (no recipient): the form again, the editor's HTML cleaned before it is shown.
+    refused = await post(
+        web, {"action": "send", "subject": "x", "format": "html", "body_html": HOSTILE_EDITOR}
+    )
+    assert refused.status_code == 400
+    assert 'data-start="html"' in refused.text and "<strong>Bob</strong>" in refused.text
+    assert "XSS" not in refused.text and "onclick" not in refused.text
+    # A new form follows the writer's last choice (the script's), a plain draft stays plain.
+    assert 'data-start=""' in (await compose_page(web)).text
+    plain = await post(web, {"action": "save", "subject": "Plain draft", "body": "> quoted"})
+    page = await web.client.get(plain.headers["location"])
+    assert 'data-start="plain"' in page.text
+    assert "<blockquote><div>quoted</div></blockquote>" in page.text
+
+
+async def test_a_rich_reply_quotes_the_html_in_a_blockquote(web: Web) -> None:
+    original = (
+        b"From: Bob <bob@example.test>\r\nTo: alice@example.test\r\nSubject: Menu\r\n"
+        b"Message-ID: <menu@example.test>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+        b"<p>Soup <b>and</b> bread</p><script>alert('XSS')</script>"
+        b'<p style="color:red" onclick="x()">Dessert</p>\r\n'
+    )
+    uid = await web.deliver(ALICE, original)
+    await login(web.client)
+    reply = await compose_page(web, f"/compose/reply/{await web.mailbox_id(ALICE)}/{uid}")
+    editor = re.search(r'<div id="compose-editor"[^>]*>(.*?)</div>\s*<input', reply.text, re.S)
+    assert editor is not None
+    assert "wrote:</div><blockquote><p>Soup <b>and</b> bread</p><p>Dessert</p>" in editor[1]
+    assert "XSS" not in reply.text and "onclick" not in reply.text
+    # The plain mode's quote: the same lines, as text.
+    assert "&gt; Soup and bread\n&gt; Dessert\n" in reply.text

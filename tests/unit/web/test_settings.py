@@ -68,6 +68,7 @@ async def test_display_name(managed: Web) -> None:
         "/settings/2fa/begin",
         "/settings/2fa/confirm",
         "/settings/2fa/disable",
+        "/settings/2fa/recovery",
         "/settings/app-passwords",
         "/settings/app-passwords/revoke",
         "/settings/spam",
@@ -298,3 +299,57 @@ async def test_logged_out_posts_go_to_the_login_page(managed: Web) -> None:
     answer = await managed.client.post("/settings/name", data={"display_name": "x"})
     assert answer.status_code == 303
     assert SESSION_COOKIE not in answer.headers.get("set-cookie", "")
+
+
+# -- new recovery codes (issue 8, admin and settings leftovers) --------------------------------
+
+
+async def test_new_recovery_codes_replace_the_old_ones_after_the_password(managed: Web) -> None:
+    auth = managed.services.auth
+    csrf = await logged_in(managed)
+    enrolment = await auth.begin_totp(ALICE)
+    old_codes = await auth.confirm_totp(ALICE, pyotp.TOTP(enrolment.secret).at(managed.clock.now()))
+    page = await managed.client.get("/settings/2fa")
+    assert 'action="/settings/2fa/recovery"' in page.text
+
+    wrong = await managed.client.post(
+        "/settings/2fa/recovery", data={"csrf": csrf, "password": "not my password"}
+    )
+    assert wrong.status_code == 403
+    assert 'id="recovery-codes"' not in wrong.text
+    assert await auth.totp_status(ALICE) == (True, 10)
+    principal = (await auth.login("web", "192.0.2.10", ALICE, PASSWORD)).principal
+    assert principal is not None
+    assert (await auth.verify_second_factor(principal, old_codes[0], "192.0.2.10")).ok
+
+    made = await managed.client.post(
+        "/settings/2fa/recovery", data={"csrf": csrf, "password": PASSWORD}
+    )
+    assert made.status_code == 200
+    assert made.headers["cache-control"] == "no-store"
+    assert "the earlier ones no longer work" in made.text
+    new_codes = re.findall(r"<li><code>([0-9a-z-]+)</code></li>", made.text)
+    assert len(new_codes) == 10 and set(new_codes).isdisjoint(old_codes)
+    assert await auth.totp_status(ALICE) == (True, 10)  # the used old code no longer counts
+    # Every old code is dead, used or not; a new one works once.
+    for code in old_codes[:3]:
+        assert not (await auth.verify_second_factor(principal, code, "192.0.2.11")).ok
+    assert (await auth.verify_second_factor(principal, new_codes[0], "192.0.2.12")).ok
+    assert not (await auth.verify_second_factor(principal, new_codes[0], "192.0.2.12")).ok
+    assert await auth.totp_status(ALICE) == (True, 9)
+    # Shown once: the 2FA page does not list them.
+    again = await managed.client.get("/settings/2fa")
+    assert not any(code in again.text for code in new_codes)
+    events = [event["event"] for event in managed.services.security_log.read(account=ALICE)]
+    assert "recovery-codes-regenerated" in events
+
+
+async def test_new_recovery_codes_need_2fa_on(managed: Web) -> None:
+    csrf = await logged_in(managed)
+    page = await managed.client.get("/settings/2fa")
+    assert 'action="/settings/2fa/recovery"' not in page.text
+    answer = await managed.client.post(
+        "/settings/2fa/recovery", data={"csrf": csrf, "password": PASSWORD}
+    )
+    assert answer.headers["location"] == "/settings/2fa"
+    assert await managed.services.auth.totp_status(ALICE) == (False, 0)

@@ -17,6 +17,7 @@ from courriel.core.clock import Clock
 from courriel.storage.fs.blobs import FileBlobStore
 from courriel.storage.sqlite.directory import SqliteDirectoryRepo
 from courriel.storage.sqlite.engine import SqliteEngine
+from courriel.storage.sqlite.image_senders import SqliteImageSenderRepo
 from courriel.storage.sqlite.mail import SqliteMailRepo
 from courriel.storage.sqlite.mail_settings import SqliteMailSettingsRepo
 from courriel.storage.sqlite.queue import SqliteQueueRepo
@@ -42,6 +43,7 @@ class EmbeddedStore:
     spam: SqliteSpamRepo
     web_sessions: SqliteWebSessionRepo
     mail_settings: SqliteMailSettingsRepo
+    image_senders: SqliteImageSenderRepo
 
     def close(self) -> None:
         self.engine.close()
@@ -81,4 +83,5 @@ def open_embedded_store(
         SqliteSpamRepo(engine),
         SqliteWebSessionRepo(engine),
         SqliteMailSettingsRepo(engine),
+        SqliteImageSenderRepo(engine),
     )

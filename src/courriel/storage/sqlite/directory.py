@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from courriel.storage.errors import AlreadyExists, Conflict, NotFound
+from courriel.storage.listing import DomainUsage, prefix_upper_bound
 from courriel.storage.records import AccountRecord, AliasRecord, DkimKeyRecord, DomainRecord
 from courriel.storage.sqlite.engine import SqliteEngine
 from courriel.storage.sqlite.messages import drop_mailbox_messages
@@ -42,6 +43,17 @@ def _account(row: Any) -> AccountRecord:
 
 def _alias(row: Any) -> AliasRecord:
     return AliasRecord(id=row[0], address=row[1], targets=tuple(json.loads(row[2])), created=row[3])
+
+
+def _listing_filter(prefix: str, domain: str | None) -> tuple[str, tuple[object, ...]]:
+    """The WHERE clause of a paged listing of ``account`` or ``alias``: an address range
+    (the unique address index answers it, unlike ``LIKE``) and the domain, when given."""
+    clause = "address >= ? AND address < ?"
+    parameters: tuple[object, ...] = (prefix, prefix_upper_bound(prefix))
+    if domain is not None:
+        clause += " AND domain_id = (SELECT id FROM domain WHERE name = ?)"
+        parameters += (domain,)
+    return clause, parameters
 
 
 def _domain_id(connection: sqlite3.Connection, address: str) -> int:
@@ -299,7 +311,14 @@ class SqliteDirectoryRepo:
         await self._engine.write(remove)
 
     async def add_dkim_key(
-        self, domain: str, selector: str, algorithm: str, private_key: str, dns_record: str
+        self,
+        domain: str,
+        selector: str,
+        algorithm: str,
+        private_key: str,
+        dns_record: str,
+        *,
+        active: bool = True,
     ) -> DkimKeyRecord:
         def add(connection: sqlite3.Connection) -> DkimKeyRecord:
             domain_id = _domain_id(connection, "@" + domain)
@@ -307,8 +326,8 @@ class SqliteDirectoryRepo:
             try:
                 cursor = connection.execute(
                     "INSERT INTO dkim_key (domain_id, selector, algorithm, private_key, "
-                    "dns_record, created) VALUES (?, ?, ?, ?, ?, ?)",
-                    (domain_id, selector, algorithm, private_key, dns_record, now),
+                    "dns_record, active, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (domain_id, selector, algorithm, private_key, dns_record, int(active), now),
                 )
             except sqlite3.IntegrityError:
                 raise AlreadyExists(f"selector {selector} already exists for {domain}") from None
@@ -319,7 +338,7 @@ class SqliteDirectoryRepo:
                 algorithm,
                 private_key,
                 dns_record,
-                True,
+                active,
                 now,
             )
 
@@ -360,3 +379,83 @@ class SqliteDirectoryRepo:
                 raise NotFound(f"{domain} has no DKIM selector {selector}")
 
         await self._engine.write(remove)
+
+    async def activate_dkim_keys(self, domain: str, selectors: Sequence[str]) -> None:
+        def activate(connection: sqlite3.Connection) -> None:
+            domain_id = _domain_id(connection, "@" + domain)
+            known = {
+                row[0]
+                for row in connection.execute(
+                    "SELECT selector FROM dkim_key WHERE domain_id = ?", (domain_id,)
+                )
+            }
+            missing = sorted(set(selectors) - known)
+            if missing:
+                raise NotFound(f"{domain} has no DKIM selector {', '.join(missing)}")
+            wanted = set(selectors)
+            connection.executemany(
+                "UPDATE dkim_key SET active = ? WHERE domain_id = ? AND selector = ?",
+                [(int(selector in wanted), domain_id, selector) for selector in known],
+            )
+
+        await self._engine.write(activate)
+
+    # -- paged listing (issue 8, admin pages) -----------------------------------------------
+
+    async def list_accounts_page(
+        self, *, prefix: str = "", domain: str | None = None, offset: int = 0, limit: int
+    ) -> list[AccountRecord]:
+        rows = await self._page(f"{_ACCOUNT_COLUMNS} FROM account", prefix, domain, offset, limit)
+        return [_account(row) for row in rows]
+
+    async def count_accounts(self, *, prefix: str = "", domain: str | None = None) -> int:
+        return await self._count("account", prefix, domain)
+
+    async def list_aliases_page(
+        self, *, prefix: str = "", domain: str | None = None, offset: int = 0, limit: int
+    ) -> list[AliasRecord]:
+        rows = await self._page(
+            "id, address, targets, created FROM alias", prefix, domain, offset, limit
+        )
+        return [_alias(row) for row in rows]
+
+    async def _page(
+        self, source: str, prefix: str, domain: str | None, offset: int, limit: int
+    ) -> list[Any]:
+        """Rows of ``SELECT source`` (columns FROM table) in address order, one page."""
+        clause, parameters = _listing_filter(prefix, domain)
+
+        def page(connection: sqlite3.Connection) -> list[Any]:
+            return connection.execute(
+                f"SELECT {source} WHERE {clause} ORDER BY address LIMIT ? OFFSET ?",
+                (*parameters, max(limit, 0), max(offset, 0)),
+            ).fetchall()
+
+        return await self._engine.read(page)
+
+    async def count_aliases(self, *, prefix: str = "", domain: str | None = None) -> int:
+        return await self._count("alias", prefix, domain)
+
+    async def _count(self, table: str, prefix: str, domain: str | None) -> int:
+        clause, parameters = _listing_filter(prefix, domain)
+
+        def count(connection: sqlite3.Connection) -> int:
+            row = connection.execute(f"SELECT count(*) FROM {table} WHERE {clause}", parameters)
+            return int(row.fetchone()[0])
+
+        return await self._engine.read(count)
+
+    async def domain_usage(self) -> dict[str, DomainUsage]:
+        def usage(connection: sqlite3.Connection) -> dict[str, DomainUsage]:
+            rows = connection.execute(
+                "SELECT d.name, "
+                "(SELECT count(*) FROM account a WHERE a.domain_id = d.id), "
+                "(SELECT count(*) FROM alias l WHERE l.domain_id = d.id), "
+                "(SELECT coalesce(sum(used_bytes), 0) FROM account a WHERE a.domain_id = d.id), "
+                "(SELECT coalesce(sum(message_count), 0) FROM account a "
+                "WHERE a.domain_id = d.id) "
+                "FROM domain d ORDER BY d.name"
+            )
+            return {row[0]: DomainUsage(*row[1:]) for row in rows}
+
+        return await self._engine.read(usage)

@@ -197,20 +197,20 @@ class SqliteQueueRepo:
         return await self._engine.read(read)
 
     async def list_messages(self) -> list[tuple[QueuedMessage, list[QueuedRecipient]]]:
-        def read(
-            connection: sqlite3.Connection,
-        ) -> list[tuple[QueuedMessage, list[QueuedRecipient]]]:
-            messages = [
-                _message(row)
-                for row in connection.execute(f"SELECT {_MESSAGE} FROM queue_message ORDER BY id")
-            ]
-            by_message: dict[int, list[QueuedRecipient]] = {m.id: [] for m in messages}
-            for row in connection.execute(f"SELECT {_RECIPIENT} FROM queue_recipient ORDER BY id"):
-                recipient = _recipient(row)
-                by_message.setdefault(recipient.message_id, []).append(recipient)
-            return [(message, by_message[message.id]) for message in messages]
+        return await self._engine.read(lambda connection: _with_recipients(connection, -1, 0))
 
-        return await self._engine.read(read)
+    async def list_messages_page(
+        self, offset: int, limit: int
+    ) -> list[tuple[QueuedMessage, list[QueuedRecipient]]]:
+        return await self._engine.read(
+            lambda connection: _with_recipients(connection, max(limit, 0), max(offset, 0))
+        )
+
+    async def count_messages(self) -> int:
+        def count(connection: sqlite3.Connection) -> int:
+            return int(connection.execute("SELECT count(*) FROM queue_message").fetchone()[0])
+
+        return await self._engine.read(count)
 
     async def set_state(
         self,
@@ -257,3 +257,28 @@ class SqliteQueueRepo:
             return _message(row)
 
         return await self._engine.write(delete)
+
+
+def _with_recipients(
+    connection: sqlite3.Connection, limit: int, offset: int
+) -> list[tuple[QueuedMessage, list[QueuedRecipient]]]:
+    """Queued messages oldest first (``limit`` -1: all) with their recipients; only the
+    recipients of those messages are read."""
+    messages = [
+        _message(row)
+        for row in connection.execute(
+            f"SELECT {_MESSAGE} FROM queue_message ORDER BY id LIMIT ? OFFSET ?", (limit, offset)
+        )
+    ]
+    by_message: dict[int, list[QueuedRecipient]] = {message.id: [] for message in messages}
+    if messages:
+        first, last = messages[0].id, messages[-1].id
+        for row in connection.execute(
+            f"SELECT {_RECIPIENT} FROM queue_recipient WHERE message_id BETWEEN ? AND ? "
+            "ORDER BY message_id, id",  # the message_id index, in its own order
+            (first, last),
+        ):
+            recipient = _recipient(row)
+            if recipient.message_id in by_message:
+                by_message[recipient.message_id].append(recipient)
+    return [(message, by_message[message.id]) for message in messages]

@@ -3,6 +3,23 @@
 // unread counts current.
 "use strict";
 
+// A message's HTML is shown in a sandboxed frame of another origin: the page cannot style
+// the frame by :focus while the keyboard is inside it, so the frame gets a class instead
+// (app.css draws the focus ring), and loses it when the focus comes back.
+(function () {
+  function markFocusedFrame() {
+    document.querySelectorAll("iframe").forEach(function (frame) {
+      frame.classList.toggle("has-focus", document.activeElement === frame);
+    });
+  }
+  window.addEventListener("blur", function () {
+    markFocusedFrame();
+    window.setTimeout(markFocusedFrame, 0);
+  });
+  window.addEventListener("focus", markFocusedFrame);
+  document.addEventListener("focusin", markFocusedFrame);
+})();
+
 (function () {
   const body = document.body;
   const live = body.dataset.live;

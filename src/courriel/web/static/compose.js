@@ -1,7 +1,9 @@
 // courriel webmail — the compose form (area: compose). Our own script; the form works
 // without it. It adds: files dropped on the form, the size limit checked before sending,
-// address suggestions from past correspondents, and a draft saved every 30 seconds when
-// something changed. Everything it writes into the page is text (textContent), never HTML.
+// address suggestions from past correspondents, a draft saved every 30 seconds when
+// something changed, and the rich-text editor (a contenteditable element with our own small
+// toolbar; the server cleans what it sends). Everything it writes into the page is text
+// (textContent) or elements it creates, never an HTML string.
 "use strict";
 
 (function () {
@@ -98,6 +100,7 @@
   let submitWaiting = false;
   let waitingSubmitter = null;
   form.addEventListener("submit", function (event) {
+    syncEditor();
     if (!checkSize()) {
       event.preventDefault();
       return;
@@ -111,6 +114,245 @@
     dirty = false; // the page is leaving: no autosave after this
     window.clearInterval(timer);
   });
+
+  // -- rich text ----------------------------------------------------------------------
+  // The textarea is the plain mode (and the form without this script). The rich mode shows
+  // the editor instead; its HTML goes in `body_html` with format=html, and the server
+  // derives the plain text from it. The last mode chosen is remembered for new messages;
+  // a draft or a refused form opens in its own mode.
+
+  const MODE_KEY = "courriel.compose.format";
+  const textarea = form.elements.body;
+  const editor = document.getElementById("compose-editor");
+  const htmlField = form.elements.body_html;
+  const formatField = form.elements.format;
+  const bar = form.querySelector(".editor-bar");
+  const toggle = form.querySelector(".format-toggle");
+  const tools = bar.querySelectorAll("button[data-command]");
+  let rich = false;
+  let savedRange = null;
+
+  function syncEditor() {
+    formatField.value = rich ? "html" : "plain";
+    htmlField.value = rich ? editor.innerHTML : "";
+  }
+
+  // The editor's content as plain lines, as the server writes its text/plain part
+  // (web/rich_text.py, html_to_plain): blocks end lines, list items get "- " or "1. ",
+  // quotes "> ", links their address.
+  function editorText(root) {
+    const lines = [];
+    let current = "";
+    let depth = 0;
+    function endLine(always) {
+      const text = current.trim();
+      if (text || always) {
+        lines.push(("> ".repeat(depth) + text).replace(/\s+$/, ""));
+      }
+      current = "";
+    }
+    function walk(node, listNumber) {
+      node.childNodes.forEach(function (child) {
+        if (child.nodeType === Node.TEXT_NODE) {
+          let text = child.data.replace(/\s+/g, " ");
+          if (!current.trim()) {
+            text = text.replace(/^\s+/, "");
+          }
+          current += text;
+          return;
+        }
+        if (child.nodeType !== Node.ELEMENT_NODE) {
+          return;
+        }
+        const tag = child.tagName.toLowerCase();
+        if (tag === "br") {
+          endLine(true);
+        } else if (tag === "blockquote") {
+          endLine(false);
+          depth += 1;
+          walk(child, null);
+          endLine(false);
+          depth -= 1;
+        } else if (tag === "ul" || tag === "ol") {
+          endLine(false);
+          walk(child, tag === "ol" ? { next: 1 } : null);
+          endLine(false);
+        } else if (tag === "li") {
+          endLine(false);
+          current = listNumber ? listNumber.next++ + ". " : "- ";
+          walk(child, null);
+          endLine(false);
+        } else if (tag === "p" || tag === "div") {
+          endLine(false);
+          walk(child, null);
+          endLine(false);
+        } else if (tag === "a") {
+          const start = current.length;
+          walk(child, null);
+          const href = child.getAttribute("href") || "";
+          const shown = href.replace(/^mailto:/, "");
+          if (href && shown !== current.slice(start).trim()) {
+            current += " <" + href + ">";
+          }
+        } else {
+          walk(child, listNumber);
+        }
+      });
+    }
+    walk(root, null);
+    endLine(false);
+    while (lines.length && !lines[lines.length - 1].replace(/[> ]/g, "")) {
+      lines.pop();
+    }
+    return lines.length ? lines.join("\n") + "\n" : "";
+  }
+
+  // Plain text as editor content (web/rich_text.py, text_to_html): a div per line, lines
+  // quoted with ">" in blockquotes.
+  function textNodes(lines) {
+    const out = [];
+    let index = 0;
+    while (index < lines.length) {
+      if (lines[index].charAt(0) === ">") {
+        const quoted = [];
+        while (index < lines.length && lines[index].charAt(0) === ">") {
+          quoted.push(lines[index].replace(/^> ?/, ""));
+          index += 1;
+        }
+        const block = document.createElement("blockquote");
+        textNodes(quoted).forEach(function (node) {
+          block.appendChild(node);
+        });
+        out.push(block);
+        continue;
+      }
+      const line = document.createElement("div");
+      const text = lines[index].replace(/\s+$/, "");
+      line.appendChild(text ? document.createTextNode(text) : document.createElement("br"));
+      out.push(line);
+      index += 1;
+    }
+    return out;
+  }
+
+  function fillEditor(text) {
+    const lines = text.split(/\r\n|\r|\n/);
+    while (lines.length && !lines[lines.length - 1].trim()) {
+      lines.pop();
+    }
+    editor.replaceChildren.apply(editor, textNodes(lines));
+  }
+
+  function setMode(toRich, convert) {
+    if (toRich && convert) {
+      fillEditor(textarea.value);
+    } else if (!toRich && rich) {
+      textarea.value = editorText(editor);
+    }
+    rich = toRich;
+    editor.hidden = !rich;
+    bar.hidden = !rich;
+    textarea.hidden = rich;
+    toggle.setAttribute("aria-pressed", String(rich));
+    syncEditor();
+  }
+
+  function inEditor(node) {
+    return node && editor.contains(node.nodeType === Node.ELEMENT_NODE ? node : node.parentNode);
+  }
+
+  function closestInEditor(tag) {
+    const selection = window.getSelection();
+    let node = selection && selection.anchorNode;
+    while (node && node !== editor) {
+      if (node.nodeType === Node.ELEMENT_NODE && node.tagName.toLowerCase() === tag) {
+        return node;
+      }
+      node = node.parentNode;
+    }
+    return null;
+  }
+
+  function refreshTools() {
+    tools.forEach(function (button) {
+      const command = button.dataset.command;
+      if (!button.hasAttribute("aria-pressed")) {
+        return;
+      }
+      let pressed = false;
+      if (command === "quote") {
+        pressed = closestInEditor("blockquote") !== null;
+      } else {
+        pressed = document.queryCommandState(command);
+      }
+      button.setAttribute("aria-pressed", String(pressed));
+    });
+  }
+
+  function runCommand(command, prompt) {
+    editor.focus();
+    if (savedRange) {
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(savedRange);
+    }
+    document.execCommand("styleWithCSS", false, false); // <b>, not style attributes
+    if (command === "link") {
+      const address = (window.prompt(prompt, "https://") || "").trim();
+      if (/^(https?:\/\/[^\s]+|mailto:[^\s]+)$/i.test(address)) {
+        document.execCommand("createLink", false, address);
+      }
+    } else if (command === "quote") {
+      document.execCommand("formatBlock", false, closestInEditor("blockquote") ? "div" : "blockquote");
+    } else {
+      document.execCommand(command, false, null);
+    }
+    dirty = true;
+    refreshTools();
+  }
+
+  tools.forEach(function (button) {
+    button.addEventListener("mousedown", function (event) {
+      event.preventDefault(); // the editor keeps its selection and focus
+    });
+    button.addEventListener("click", function () {
+      runCommand(button.dataset.command, button.dataset.prompt);
+    });
+  });
+  document.addEventListener("selectionchange", function () {
+    const selection = window.getSelection();
+    if (rich && selection && selection.rangeCount && inEditor(selection.anchorNode)) {
+      savedRange = selection.getRangeAt(0).cloneRange();
+      refreshTools();
+    }
+  });
+  // Pasted HTML would bring other people's markup: text only (the server cleans anyway).
+  editor.addEventListener("paste", function (event) {
+    const text = event.clipboardData ? event.clipboardData.getData("text/plain") : "";
+    event.preventDefault();
+    document.execCommand("insertText", false, text);
+  });
+  toggle.addEventListener("click", function () {
+    setMode(!rich, true);
+    dirty = true;
+    try {
+      window.localStorage.setItem(MODE_KEY, rich ? "html" : "plain");
+    } catch (error) {
+      // storage refused (private mode): the choice lasts this page only
+    }
+    (rich ? editor : textarea).focus();
+  });
+
+  let startMode = formatField.dataset.start;
+  if (!startMode) {
+    try {
+      startMode = window.localStorage.getItem(MODE_KEY) || "plain";
+    } catch (error) {
+      startMode = "plain";
+    }
+  }
+  toggle.hidden = false;
+  setMode(startMode === "html", false); // the server's starting HTML (a reply's blockquote)
 
   // -- address suggestions ------------------------------------------------------------
 
@@ -246,6 +488,7 @@
     }
     saving = true;
     dirty = false;
+    syncEditor();
     const data = new FormData(form);
     data.set("action", "autosave");
     const sentFiles = picked.slice();
