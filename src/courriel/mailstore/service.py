@@ -472,8 +472,10 @@ class MailStore:
     async def usage(self, account_id: int) -> Usage:
         return await self.repo.usage(account_id)
 
-    async def index_text(self, batch: int = 2000) -> int:
-        """Index the text of recent messages in one batch; how many still wait."""
+    async def index_text(self, batch: int = 100) -> int:
+        """Index the text of recent messages in one batch; how many still wait. (Small
+        batches: deliveries queued behind one wait for it, and 2,000 texts at a time held
+        the writer for tens of milliseconds; measured, 100 also costs less CPU.)"""
         return await self.repo.index_pending_text(batch)
 
     async def close(self) -> None:
