@@ -12,9 +12,9 @@ connection id; the client gets a plain 500 if nothing was answered yet, or sees 
 connection closed mid-response; never a traceback. A client that went away
 (``ClientDisconnect``) is not an error.
 
-``AccountNotingSessions`` tells the line whose request it is: the webmail finds the
-session of every request through ``WebSessions.find``, which notes the account in the
-request's ``AccessRecord`` (a context variable: each request runs in its own task).
+``note_account`` tells the line whose request it is: the webmail finds the session of every
+request through ``WebContext.session``, which notes the account in the request's
+``AccessRecord`` (a context variable: each request runs in its own task).
 
 Must not: log query strings, cookies, form fields or any other header; parse HTTP.
 """
@@ -29,8 +29,6 @@ from dataclasses import dataclass
 
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from courriel.web.sessions import ACTIVE, OpenSession, WebSessions
 
 access_log = logging.getLogger("courriel.web.access")
 log = logging.getLogger("courriel.web")
@@ -74,27 +72,6 @@ def note_account(address: str) -> None:
     record = _current.get()
     if record is not None:
         record.account = address
-
-
-class AccountNotingSessions(WebSessions):
-    """``WebSessions`` whose ``find`` names the account in the request's access line."""
-
-    @classmethod
-    def over(cls, sessions: WebSessions) -> AccountNotingSessions:
-        """The same sessions (same store, clock and timeouts)."""
-        return cls(
-            sessions.repo,
-            sessions.accounts,
-            sessions.clock,
-            idle_timeout=sessions.idle_timeout,
-            lifetime=sessions.lifetime,
-        )
-
-    async def find(self, token: str | None, stage: str = ACTIVE) -> OpenSession | None:
-        found = await super().find(token, stage)
-        if found is not None:
-            note_account(found.account.address)
-        return found
 
 
 def logged_path(scope: Scope) -> str:

@@ -24,6 +24,7 @@ from courriel.core.clock import Clock
 from courriel.directory.auth import AuthService
 from courriel.mailstore.service import MailStore
 from courriel.storage.ports import ChangeBus
+from courriel.web.access import note_account
 from courriel.web.i18n import Translator, negotiate
 from courriel.web.security import SESSION_COOKIE, same_origin
 from courriel.web.sessions import ACTIVE, OpenSession, WebSessions, same_token
@@ -126,7 +127,10 @@ class WebContext:
         return HTMLResponse(page, status_code=status, headers={"content-language": language})
 
     async def session(self, request: Request, stage: str = ACTIVE) -> OpenSession | None:
-        return await self.sessions.find(request.cookies.get(SESSION_COOKIE), stage)
+        found = await self.sessions.find(request.cookies.get(SESSION_COOKIE), stage)
+        if found is not None:
+            note_account(found.account.address)  # the request's access line names it
+        return found
 
     async def require_session(self, request: Request) -> OpenSession | RedirectResponse:
         session = await self.session(request)

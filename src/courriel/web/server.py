@@ -42,7 +42,6 @@ from courriel.web.access import (
     ACCESS_RECORD,
     AccessLog,
     AccessRecord,
-    AccountNotingSessions,
     write_access_line,
 )
 from courriel.web.app import create_app, redirect_app
@@ -355,7 +354,7 @@ def web_server(
         app = create_app(
             mailstore=services.mailstore,
             auth=services.auth,
-            sessions=AccountNotingSessions.over(services.web_sessions),
+            sessions=services.web_sessions,
             bus=services.bus,
             clock=services.clock,
             page_size=web.page_size,
