@@ -441,10 +441,18 @@ class ComposeViews:
             (t("message.to"), opened.addresses("to")),
             (t("message.cc"), opened.addresses("cc")),
         ]
-        body = forwarded(await self._plain_text(record), t("compose.forwarded"), headers)
+        text = await self._plain_text(record)
+        intro = t("compose.forwarded")
+        body = forwarded(text, intro, headers)
+        # In rich mode: the same header lines, then the original's own HTML (cleaned).
+        head = text_to_html(forwarded("", intro, headers).rstrip("\n"))
         kept = [KeptPart(a.section, a.filename, a.content_type, a.size) for a in opened.attachments]
         return ComposeForm(
-            subject=subject, body=body, body_html=text_to_html(body), source=source, kept=kept
+            subject=subject,
+            body=body,
+            body_html=head + await self._quotable_html(record, text),
+            source=source,
+            kept=kept,
         )
 
     # -- the one POST ------------------------------------------------------------------------

@@ -640,3 +640,10 @@ async def test_a_rich_reply_quotes_the_html_in_a_blockquote(web: Web) -> None:
     assert "XSS" not in reply.text and "onclick" not in reply.text
     # The plain mode's quote: the same lines, as text.
     assert "&gt; Soup and bread\n&gt; Dessert\n" in reply.text
+    # A forward starts from the original's HTML too, under the forwarded header lines.
+    forward = await compose_page(web, f"/compose/forward/{await web.mailbox_id(ALICE)}/{uid}")
+    editor = re.search(r'<div id="compose-editor"[^>]*>(.*?)</div>\s*<input', forward.text, re.S)
+    assert editor is not None
+    assert "Menu</div>" in editor[1] or "Menu<br>" in editor[1]
+    assert "<p>Soup <b>and</b> bread</p><p>Dessert</p>" in editor[1]
+    assert "XSS" not in forward.text and "onclick" not in forward.text
