@@ -284,3 +284,19 @@ def test_an_html_message_on_a_phone(site: Site, browser: Browser) -> None:
     page.wait_for_url(re.compile(r".*/mail/\d+/\d+$"))
     page.locator("iframe.body").wait_for()
     audit(page, site, "08-html-message")
+
+
+def test_account_pages_on_a_phone(site: Site, browser: Browser) -> None:
+    """The folders page, the sessions list and the settings pages fit a phone screen (their
+    tables scroll in their own box) and Tab reaches every control."""
+    watched = watched_page(browser)
+    page = watched.page
+    page.set_viewport_size(PHONE)
+    log_in_with_password(page, site.base, ALICE, PASSWORD)
+    for number, path in enumerate(
+        ["/folders", "/account/sessions", "/settings", "/settings/apps", "/settings/spam"], 9
+    ):
+        page.goto(f"{site.base}{path}")
+        assert page.url.endswith(path), page.url
+        audit(page, site, f"{number:02d}{path.replace('/', '-')}")
+    assert not [text for text in watched.console if "error" in text.lower()]
