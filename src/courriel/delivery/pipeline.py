@@ -220,16 +220,19 @@ class DeliveryPipeline:
                 external.setdefault(address, recipient)
         scored = None
         reading = None
-        if _from_another_server(envelope) and local:
-            # One parse for the spam filter and the store (``reading.py``).
-            reading = await self.reader.read(raw, self._rule_context(envelope, checked))
         if _from_another_server(envelope):
+            # What the rules read besides the message, built once for the reading and the
+            # scoring (an analysis is only good for the context it was made with).
+            context = _rule_context(envelope, checked)
+            if local:  # one parse for the spam filter and the store (``reading.py``)
+                scoring = self.spam is not None and self.spam.settings.enabled
+                reading = await self.reader.read(raw, context if scoring else None)
             # Our scoring and the external scanner's (when configured), side by side.
             scored, opinion = await asyncio.gather(
                 self.score_inbound(
                     envelope,
                     raw,
-                    checked,
+                    context,
                     list(local),
                     None if reading is None else reading.analysis,
                 ),
@@ -366,40 +369,29 @@ class DeliveryPipeline:
         self,
         envelope: Envelope,
         raw: bytes,
-        checked: InboundVerdict | None,
+        context: RuleContext,
         account_ids: list[int],
         analysis: Analysis | None = None,
     ) -> ScoredMessage | None:
         """The spam verdicts of mail from another server for its local ``account_ids``, or
         None when there is nothing to score or scoring failed (the mail is then delivered
         without spam fields: a bug in the filter must never cost a message). ``analysis``:
-        the message read already for :meth:`_rule_context` (read here when None)."""
+        the message read already under ``context`` (read here when None)."""
         if self.spam is None or not account_ids:
             return None
         try:
             return await self.spam.check(
                 raw,
                 account_ids=account_ids,
-                auth_results=checked.results if checked is not None else None,
+                auth_results=context.auth_results,
                 client_ip=envelope.peer_ip,
                 mail_from=envelope.sender,
-                recipient_domains=_recipient_domains(envelope),
+                recipient_domains=context.recipient_domains,
                 analysis=analysis,
             )
         except Exception:
             log.exception("[%s] spam scoring failed; delivering unscored", envelope.session_id)
             return None
-
-    def _rule_context(
-        self, envelope: Envelope, checked: InboundVerdict | None
-    ) -> RuleContext | None:
-        """What the spam rules read besides the message (the checks' results, the
-        recipients' domains), or None when the filter does not score."""
-        if self.spam is None or not self.spam.settings.enabled:
-            return None
-        return RuleContext(
-            None if checked is None else checked.results, tuple(_recipient_domains(envelope))
-        )
 
     async def screen_for_viruses(self, envelope: Envelope, raw: bytes) -> Screening | None:
         """The virus scan of any message, received or submitted (a compromised account must
@@ -521,9 +513,11 @@ def _fields_only_we_write(envelope: Envelope) -> frozenset[str]:
     return _FROM_SERVERS_ONLY_WE_WRITE if _from_another_server(envelope) else VIRUS_FIELDS
 
 
-def _recipient_domains(envelope: Envelope) -> set[str]:
-    """The recipients' domains (lower case), which lookalike senders imitate."""
-    return {recipient.address.rpartition("@")[2].lower() for recipient in envelope.recipients}
+def _rule_context(envelope: Envelope, checked: InboundVerdict | None) -> RuleContext:
+    """What the spam rules read besides the message: the checks' results and the
+    recipients' domains (lower case), which lookalike senders imitate."""
+    domains = {recipient.address.rpartition("@")[2].lower() for recipient in envelope.recipients}
+    return RuleContext(None if checked is None else checked.results, tuple(sorted(domains)))
 
 
 def _from_another_server(envelope: Envelope) -> bool:

@@ -270,13 +270,9 @@ class PhraseIndex:
                     self._by_literal.setdefault(literal, []).append(index)
         self._keys = frozenset(self._by_word)
 
-    def possible(self, words: AbstractSet[str], lowered: str) -> tuple[str, ...]:
-        """The phrases that could match in ``lowered`` (lower-cased, blanks as they
-        came) whose ``\\w+`` runs are ``words``, in their order."""
-        return tuple(self.phrases[index] for index in self.possible_positions(words, lowered))
-
     def possible_positions(self, words: AbstractSet[str], lowered: str) -> list[int]:
-        """The positions in ``phrases`` of :meth:`possible`'s phrases, in order."""
+        """The positions in ``phrases`` of the phrases that could match in ``lowered``
+        (lower-cased, blanks as they came) whose ``\\w+`` runs are ``words``, in order."""
         candidates = set(self._always)
         for word in self._keys & words:
             candidates.update(self._by_word[word])

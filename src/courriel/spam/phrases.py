@@ -214,7 +214,12 @@ PHRASE_SETS = (
 
 def normalise(text: str) -> str:
     """``text`` lower-cased, typographic apostrophes and blanks made plain, bounded."""
-    return " ".join(_lowered(text).split())
+    return _collapsed(_lowered(text))
+
+
+def _collapsed(lowered: str) -> str:
+    """``lowered`` with each run of blanks made one space, none at the ends."""
+    return " ".join(lowered.split())
 
 
 def _lowered(text: str) -> str:
@@ -247,7 +252,7 @@ def matching_sets(subject: str, text: str) -> list[tuple[PhraseSet, list[str]]]:
         set_number, phrase = places[position]
         by_set.setdefault(set_number, []).append(phrase)
     candidates = [(PHRASE_SETS[number], tuple(phrases)) for number, phrases in by_set.items()]
-    scanned = " ".join(lowered.split())  # normalise(), from what is already lowered
+    scanned = _collapsed(lowered)  # normalise(), from what is already lowered
     found = []
     for phrase_set, phrases in candidates:
         matched = list(

@@ -16,7 +16,6 @@ refusal) or touch the mail store itself.
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Collection, Sequence
 
@@ -31,8 +30,6 @@ from courriel.spam.training import FeedbackSource, TrainingSummary, train_from_f
 from courriel.spam.verdict import ScoredMessage, SpamSettings, score
 from courriel.storage.ports import SpamRepo
 from courriel.storage.records import ALLOW, BLOCK, SpamListEntry
-
-log = logging.getLogger("courriel.spam")
 
 
 class SpamFilter:
