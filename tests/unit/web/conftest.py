@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from starlette.types import ASGIApp
 
 from courriel.core.clock import FakeClock
 from courriel.runtime.services import Services
@@ -62,6 +64,26 @@ async def login(
     )
 
 
+def without_login_delay(services: Services) -> None:
+    """Failed logins answer at once (the service's pause against guessing is for real
+    clients)."""
+
+    async def no_delay(seconds: float) -> None:
+        del seconds
+
+    services.auth.sleep = no_delay
+
+
+@asynccontextmanager
+async def web_client(
+    services: Services, clock: FakeClock, app: ASGIApp, host: str = "mail.example.test"
+) -> AsyncIterator[Web]:
+    """``app`` over in-process HTTPS from one client address, as a :class:`Web`."""
+    transport = httpx.ASGITransport(app=app, client=("192.0.2.10", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url=f"https://{host}") as client:
+        yield Web(services, clock, client)
+
+
 def csrf_of(page: httpx.Response) -> str:
     found = _CSRF.search(page.text)
     assert found is not None, page.text
@@ -72,11 +94,7 @@ def csrf_of(page: httpx.Response) -> str:
 async def web(tmp_path: Path) -> AsyncIterator[Web]:
     clock = FakeClock(1_800_000_000.0)
     async with temporary_services(tmp_path, clock=clock) as services:
-
-        async def no_delay(seconds: float) -> None:
-            del seconds
-
-        services.auth.sleep = no_delay
+        without_login_delay(services)
         await services.directory.add_domain("example.test", dkim=False)
         await services.directory.add_account(ALICE, PASSWORD)
         await services.directory.add_account(BOB, PASSWORD)
@@ -88,11 +106,8 @@ async def web(tmp_path: Path) -> AsyncIterator[Web]:
             clock=clock,
             sending=Sending(services.delivery, services.config.limits.max_message_size),
         )
-        transport = httpx.ASGITransport(app=app, client=("192.0.2.10", 50000))
-        async with httpx.AsyncClient(
-            transport=transport, base_url="https://mail.example.test"
-        ) as client:
-            yield Web(services, clock, client)
+        async with web_client(services, clock, app) as opened:
+            yield opened
 
 
 # -- area: settings and admin (test_settings.py, test_admin.py) ---------------------------------
@@ -117,11 +132,7 @@ async def managed(tmp_path: Path) -> AsyncIterator[Web]:
         issuer="CN=mail.example.test",
     )
     async with temporary_services(tmp_path, clock=clock) as services:
-
-        async def no_delay(seconds: float) -> None:
-            del seconds
-
-        services.auth.sleep = no_delay
+        without_login_delay(services)
         await services.directory.add_domain("example.test")
         await services.directory.add_account(ALICE, PASSWORD, display_name="Alice")
         await services.directory.add_account(BOB, PASSWORD)
@@ -142,8 +153,5 @@ async def managed(tmp_path: Path) -> AsyncIterator[Web]:
                 "mail.example.test",
             ),
         )
-        transport = httpx.ASGITransport(app=app, client=("192.0.2.10", 50000))
-        async with httpx.AsyncClient(
-            transport=transport, base_url="https://mail.example.test"
-        ) as client:
-            yield Web(services, clock, client)
+        async with web_client(services, clock, app) as opened:
+            yield opened

@@ -25,7 +25,7 @@ from courriel.web.server import web_server
 from support.scenario import configure
 from support.services import temporary_services
 
-from .conftest import ALICE, PASSWORD, login
+from .conftest import ALICE, PASSWORD, login, without_login_delay
 
 
 @dataclass
@@ -51,11 +51,7 @@ async def served(tmp_path: Path, **web: str) -> AsyncIterator[Served]:
     tls = TlsContextProvider(cert, key)
     overrides = {f"web.{name}": value for name, value in web.items()}
     async with temporary_services(tmp_path / "data", configure=configure(overrides)) as services:
-
-        async def no_delay(seconds: float) -> None:
-            del seconds
-
-        services.auth.sleep = no_delay
+        without_login_delay(services)
         await services.directory.add_domain("example.test", dkim=False)
         await services.directory.add_account(ALICE, PASSWORD)
         protocol = web_server(

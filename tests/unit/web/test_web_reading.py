@@ -18,7 +18,7 @@ from courriel.web.remote_images import verified_sender
 from courriel.web.search_views import format_cursor, parse_cursor, search_key
 from support.attachments import PDF, png, with_files
 
-from .conftest import ALICE, BOB, Web, csrf_of, login
+from .conftest import ALICE, BOB, Web, csrf_of, login, web_client
 
 HOST = "mail.example.test"
 """Our host name: the authserv-id of the Authentication-Results we trust."""
@@ -45,9 +45,8 @@ async def reading(web: Web) -> AsyncIterator[Web]:
         hostname=HOST,
         image_senders=services.store.image_senders,
     )
-    transport = httpx.ASGITransport(app=app, client=("192.0.2.10", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url=f"https://{HOST}") as client:
-        yield Web(services, web.clock, client)
+    async with web_client(services, web.clock, app, HOST) as opened:
+        yield opened
 
 
 async def logged_in(web: Web, client: httpx.AsyncClient | None = None) -> str:
