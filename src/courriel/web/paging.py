@@ -10,7 +10,7 @@ sliced from a full list here. Must not: read the store.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -46,9 +46,8 @@ class Pager:
     def of(cls, request: Request, total: int, keep: Mapping[str, str] | None = None) -> Pager:
         """The page ``request`` asks for, moved back to the last one when past it (the
         list shrank since the link was made)."""
-        pages = max(1, -(-total // PAGE_SIZE))
-        number = min(page_number(request), pages)
-        return cls(request.url.path, number, total, keep=dict(keep or {}))
+        asked = cls(request.url.path, page_number(request), total, keep=dict(keep or {}))
+        return replace(asked, number=min(asked.number, asked.pages))
 
     @property
     def offset(self) -> int:
